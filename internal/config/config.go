@@ -1,0 +1,173 @@
+// Package config reads the platform's typed configuration from command-line
+// flags and ARENGO_* environment variables (flags win). Every secret can also
+// be read from a file named by the variable with a _FILE suffix.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. The README lists every field.
+type Config struct {
+	Addr          string        // ARENGO_ADDR, listen address
+	BaseURL       string        // ARENGO_BASE_URL, public URL (links in emails, SAML)
+	DatabaseURL   string        // ARENGO_DATABASE_URL, SQLite path or postgres:// URL
+	DataDir       string        // ARENGO_DATA_DIR, where the SQLite file and generated keys live
+	SecretKey     string        // ARENGO_SECRET_KEY(_FILE), 32+ bytes: encryption and keyed hashes
+	OrgName       string        // ARENGO_ORG_NAME, the municipality's name
+	Demo          bool          // ARENGO_DEMO / --demo: demo content, /dev/mail, test identity provider
+	TrustProxy    bool          // ARENGO_TRUST_PROXY: honour X-Forwarded-For
+	MaxBodyBytes  int64         // ARENGO_MAX_BODY_BYTES
+	SessionIdle   time.Duration // ARENGO_SESSION_IDLE
+	SessionMax    time.Duration // ARENGO_SESSION_MAX
+	LogLevel      string        // ARENGO_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string        // ARENGO_LOG_FORMAT: text or json
+	SMTPHost      string        // ARENGO_SMTP_HOST; empty = mail stays in the outbox (viewable at /dev/mail in demo)
+	SMTPPort      int           // ARENGO_SMTP_PORT
+	SMTPUsername  string        // ARENGO_SMTP_USERNAME
+	SMTPPassword  string        // ARENGO_SMTP_PASSWORD(_FILE)
+	MailFrom      string        // ARENGO_MAIL_FROM
+	ShutdownGrace time.Duration // ARENGO_SHUTDOWN_GRACE
+}
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		Addr:          "localhost:8080",
+		BaseURL:       "",
+		DataDir:       "./data",
+		OrgName:       "Comune di Esempio",
+		MaxBodyBytes:  1 << 20,
+		SessionIdle:   2 * time.Hour,
+		SessionMax:    12 * time.Hour,
+		LogLevel:      "info",
+		LogFormat:     "text",
+		SMTPPort:      587,
+		MailFrom:      "Arengo <noreply@localhost>",
+		ShutdownGrace: 20 * time.Second,
+	}
+}
+
+// Load fills cfg from the environment, then from args (flags win).
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Defaults()
+	env := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		if file := getenv(name + "_FILE"); file != "" {
+			b, err := os.ReadFile(file)
+			if err == nil {
+				return strings.TrimSpace(string(b))
+			}
+		}
+		return ""
+	}
+	var errs []error
+	str := func(p *string, name string) {
+		if v := env(name); v != "" {
+			*p = v
+		}
+	}
+	boolean := func(p *bool, name string) {
+		if v := env(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true/false", name, v))
+				return
+			}
+			*p = b
+		}
+	}
+	duration := func(p *time.Duration, name string) {
+		if v := env(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a positive duration like 30m", name, v))
+				return
+			}
+			*p = d
+		}
+	}
+	integer := func(p *int64, name string) {
+		if v := env(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a positive integer", name, v))
+				return
+			}
+			*p = n
+		}
+	}
+	str(&c.Addr, "ARENGO_ADDR")
+	str(&c.BaseURL, "ARENGO_BASE_URL")
+	str(&c.DatabaseURL, "ARENGO_DATABASE_URL")
+	str(&c.DataDir, "ARENGO_DATA_DIR")
+	str(&c.SecretKey, "ARENGO_SECRET_KEY")
+	str(&c.OrgName, "ARENGO_ORG_NAME")
+	boolean(&c.Demo, "ARENGO_DEMO")
+	boolean(&c.TrustProxy, "ARENGO_TRUST_PROXY")
+	integer(&c.MaxBodyBytes, "ARENGO_MAX_BODY_BYTES")
+	duration(&c.SessionIdle, "ARENGO_SESSION_IDLE")
+	duration(&c.SessionMax, "ARENGO_SESSION_MAX")
+	str(&c.LogLevel, "ARENGO_LOG_LEVEL")
+	str(&c.LogFormat, "ARENGO_LOG_FORMAT")
+	str(&c.SMTPHost, "ARENGO_SMTP_HOST")
+	var port int64 = int64(c.SMTPPort)
+	integer(&port, "ARENGO_SMTP_PORT")
+	c.SMTPPort = int(port)
+	str(&c.SMTPUsername, "ARENGO_SMTP_USERNAME")
+	str(&c.SMTPPassword, "ARENGO_SMTP_PASSWORD")
+	str(&c.MailFrom, "ARENGO_MAIL_FROM")
+	duration(&c.ShutdownGrace, "ARENGO_SHUTDOWN_GRACE")
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	if fs != nil {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (ARENGO_ADDR)")
+		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public base URL (ARENGO_BASE_URL)")
+		fs.StringVar(&c.DatabaseURL, "database", c.DatabaseURL, "SQLite file or postgres:// URL (ARENGO_DATABASE_URL)")
+		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (ARENGO_DATA_DIR)")
+		fs.StringVar(&c.OrgName, "org-name", c.OrgName, "municipality name (ARENGO_ORG_NAME)")
+		fs.BoolVar(&c.Demo, "demo", c.Demo, "load demo content and enable development tools (ARENGO_DEMO)")
+		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ARENGO_LOG_LEVEL)")
+		if err := fs.Parse(args); err != nil {
+			return c, err
+		}
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = strings.TrimRight(c.DataDir, "/") + "/arengo.db"
+	}
+	if c.BaseURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.BaseURL = "http://" + host
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.SessionIdle > c.SessionMax {
+		return c, errors.New("ARENGO_SESSION_IDLE must not exceed ARENGO_SESSION_MAX")
+	}
+	return c, nil
+}
+
+// SecureCookies reports whether cookies get the Secure flag: always, except
+// for plain-http development on a loopback address.
+func (c Config) SecureCookies() bool {
+	return !strings.HasPrefix(c.BaseURL, "http://")
+}
