@@ -81,7 +81,10 @@ func NewWithDB(t testing.TB, d *db.DB, opts ...Option) *Harness {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // URL returns the absolute URL of path.
 func (h *Harness) URL(path string) string { return h.Srv.URL + path }
