@@ -20,11 +20,11 @@ const (
 	CodeUnsupported      ErrorCode = "unsupported"   // e.g. EncryptedAssertion
 
 	// Field checks: the Field of the Error says which one.
-	CodeMissing  ErrorCode = "missing"  // element or attribute absent
-	CodeEmpty    ErrorCode = "empty"    // present but without a value
-	CodeInvalid  ErrorCode = "invalid"  // present with a wrong value or format
-	CodeExpired  ErrorCode = "expired"  // a time in the past that must not be
-	CodeFuture   ErrorCode = "future"   // a time in the future that must not be
+	CodeMissing  ErrorCode = "missing"   // element or attribute absent
+	CodeEmpty    ErrorCode = "empty"     // present but without a value
+	CodeInvalid  ErrorCode = "invalid"   // present with a wrong value or format
+	CodeExpired  ErrorCode = "expired"   // a time in the past that must not be
+	CodeFuture   ErrorCode = "future"    // a time in the future that must not be
 	CodeTooEarly ErrorCode = "too_early" // issued before the request it answers
 
 	// Request binding.
@@ -46,13 +46,13 @@ const (
 	// without a known SPID anomaly code.
 	CodeStatus ErrorCode = "status"
 	// SPID anomaly codes (Tabella messaggi di anomalia, ErrorCode nrNN).
-	CodeTooManyAttempts    ErrorCode = "spid_nr19_too_many_attempts"
-	CodeLevelNotAvailable  ErrorCode = "spid_nr20_level_not_available"
-	CodeTimeout            ErrorCode = "spid_nr21_timeout"
-	CodeConsentDenied      ErrorCode = "spid_nr22_consent_denied"
-	CodeIdentitySuspended  ErrorCode = "spid_nr23_identity_suspended_or_revoked"
-	CodeUserCancelled      ErrorCode = "spid_nr25_user_cancelled"
-	CodeWrongIdentityType  ErrorCode = "spid_nr30_wrong_identity_type"
+	CodeTooManyAttempts   ErrorCode = "spid_nr19_too_many_attempts"
+	CodeLevelNotAvailable ErrorCode = "spid_nr20_level_not_available"
+	CodeTimeout           ErrorCode = "spid_nr21_timeout"
+	CodeConsentDenied     ErrorCode = "spid_nr22_consent_denied"
+	CodeIdentitySuspended ErrorCode = "spid_nr23_identity_suspended_or_revoked"
+	CodeUserCancelled     ErrorCode = "spid_nr25_user_cancelled"
+	CodeWrongIdentityType ErrorCode = "spid_nr30_wrong_identity_type"
 
 	// Our own failures (storage, logging): not the user's fault.
 	CodeInternal ErrorCode = "internal"
