@@ -4,8 +4,14 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/arengo/arengo/internal/authz"
+	"github.com/arengo/arengo/internal/component"
+	"github.com/arengo/arengo/internal/components/page"
 	"github.com/arengo/arengo/internal/identity"
 	"github.com/arengo/arengo/internal/mail"
+	"github.com/arengo/arengo/internal/space/process"
+	"github.com/arengo/arengo/internal/space/roles"
+	"github.com/arengo/arengo/internal/useradmin"
 	"github.com/arengo/arengo/internal/web"
 )
 
@@ -13,14 +19,27 @@ import (
 // loader as well as the web handlers.
 type Services struct {
 	Identity *identity.Service
+	// Processes: territories, processes, phases, Pacts. ProcessWeb's
+	// Components lister and AdminLinks are filled by later modules.
+	Processes  *process.Service
+	ProcessWeb *process.Handlers
+	// Components, the tools registry and authorization (see wire_components.go).
+	Registry   *component.Registry
+	Components *component.Service
+	Pages      *page.Module
+	Roles      *roles.Service
+	Authz      *authz.Authorizer
+	Users      *useradmin.Service
 }
 
 // templateSources lists every package's pages.
 func templateSources() []web.TemplateSource {
-	return []web.TemplateSource{
+	return append([]web.TemplateSource{
 		web.BaseSource(),
 		mail.Templates(),
-	}
+		identity.Templates(),
+		process.Templates(),
+	}, componentTemplates()...)
 }
 
 // wireModules builds the services and registers every module's routes.
@@ -33,14 +52,18 @@ func (a *App) wireModules() error {
 
 	lang := languageHandler{s: a.Web, users: ids}
 	a.Web.Handle("POST /lang", lang.switchLanguage)
-	a.Web.Handle("GET /{$}", func(w http.ResponseWriter, r *http.Request) error {
-		return a.Web.Render(w, r, "web/home.html", nil)
-	})
+	(&identity.Handlers{S: a.Web, Svc: ids, Limiter: a.Limiter}).Routes()
+	procs := process.NewService(a.DB, a.Clock, nil)
+	a.Services.Processes = procs
+	a.Services.ProcessWeb = &process.Handlers{S: a.Web, Svc: procs}
+	a.Services.ProcessWeb.Routes() // includes the home page, GET /{$}
+	a.demoLoaders = append(a.demoLoaders, a.demoProcesses)
 
 	if a.Cfg.Demo {
 		(&mail.Viewer{S: a.Web, DB: a.DB}).Routes()
 	}
-	return nil
+	// Last, so its demo loader runs after the processes' one.
+	return a.wireComponents()
 }
 
 // sweepAll runs every module's expiry sweep.

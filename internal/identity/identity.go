@@ -41,6 +41,10 @@ type User struct {
 // Confirmed reports whether the email address was confirmed.
 func (u User) Confirmed() bool { return u.EmailConfirmedAt.Valid }
 
+// Deleted reports whether the participant deleted the account: the row stays
+// (contributions point to it) but every personal field is erased.
+func (u User) Deleted() bool { return u.DeletedAt.Valid }
+
 // Options tune sessions.
 type Options struct {
 	SessionIdle time.Duration // a session unused this long expires
@@ -70,12 +74,11 @@ func (s *Service) DB() *db.DB { return s.db }
 
 // Limits on account fields.
 const (
-	MaxEmailLen       = 254
-	MinNicknameLen    = 3
-	MaxNicknameLen    = 30
-	MinPasswordLen    = 10
-	MaxPasswordLen    = 200
-	deletedNickPrefix = "\x00deleted"
+	MaxEmailLen    = 254
+	MinNicknameLen = 3
+	MaxNicknameLen = 30
+	MinPasswordLen = 10
+	MaxPasswordLen = 200
 )
 
 // reservedNicknames cannot be chosen: they would let someone pose as staff.
@@ -198,39 +201,60 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, nu NewUser) (Use
 }
 
 func (s *Service) createUser(ctx context.Context, tx *sql.Tx, nu NewUser) (User, error) {
+	u, hash, err := s.prepareUser(nu)
+	if err != nil {
+		return User{}, err
+	}
+	if tx != nil {
+		err = insertUser(ctx, tx, &u, hash)
+	} else {
+		err = insertUser(ctx, s.db.W(), &u, hash)
+	}
+	return u, err
+}
+
+// prepareUser validates nu and hashes the password. It runs before any
+// transaction opens: argon2id takes tens of milliseconds and SQLite has a
+// single writer, which must not wait on it.
+func (s *Service) prepareUser(nu NewUser) (User, string, error) {
 	var v kernel.Validator
-	ValidateEmail(&v, "email", nu.Email)
-	ValidateNickname(&v, "nickname", nu.Nickname)
-	ValidatePassword(&v, "password", nu.Password, nu.Email[:max(0, strings.IndexByte(nu.Email, '@'))], nu.Nickname)
+	validateNewUser(&v, nu)
+	if err := v.Err(); err != nil {
+		return User{}, "", err
+	}
 	if !kernel.ValidLocale(nu.Locale) {
 		nu.Locale = kernel.LocaleIT
 	}
-	if err := v.Err(); err != nil {
-		return User{}, err
-	}
 	hash, err := HashPassword(nu.Password)
 	if err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	now := s.clock.Now()
 	u := User{Email: strings.TrimSpace(nu.Email), Nickname: strings.TrimSpace(nu.Nickname), Locale: nu.Locale, IsAdmin: nu.IsAdmin, CreatedAt: now}
 	if nu.Confirmed {
 		u.EmailConfirmedAt = sql.NullTime{Time: now, Valid: true}
 	}
-	insert := func(q db.Querier) error {
-		return q.QueryRowContext(ctx, `INSERT INTO users (email, email_key, email_confirmed_at, password_hash, nickname, nickname_key, locale, is_admin, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
-			u.Email, NormalizeEmail(u.Email), u.EmailConfirmedAt, hash, u.Nickname, NicknameKey(u.Nickname), u.Locale, u.IsAdmin, now).Scan(&u.ID)
-	}
-	if tx != nil {
-		err = insert(tx)
-	} else {
-		err = insert(s.db.W())
-	}
+	return u, hash, nil
+}
+
+func validateNewUser(v *kernel.Validator, nu NewUser) {
+	ValidateEmail(v, "email", nu.Email)
+	ValidateNickname(v, "nickname", nu.Nickname)
+	ValidatePassword(v, "password", nu.Password, emailLocalPart(nu.Email), nu.Nickname)
+}
+
+func emailLocalPart(email string) string {
+	return email[:max(0, strings.IndexByte(email, '@'))]
+}
+
+func insertUser(ctx context.Context, q db.Querier, u *User, hash string) error {
+	err := q.QueryRowContext(ctx, `INSERT INTO users (email, email_key, email_confirmed_at, password_hash, nickname, nickname_key, locale, is_admin, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+		u.Email, NormalizeEmail(u.Email), u.EmailConfirmedAt, hash, u.Nickname, NicknameKey(u.Nickname), u.Locale, u.IsAdmin, u.CreatedAt).Scan(&u.ID)
 	if err != nil {
-		return User{}, uniqueToField(db.Normalize(err))
+		return uniqueToField(db.Normalize(err))
 	}
-	return u, nil
+	return nil
 }
 
 // uniqueToField turns a unique violation on users into a field error.
@@ -279,7 +303,7 @@ func (s *Service) UserByNickname(ctx context.Context, nick string) (User, error)
 	return u, nil
 }
 
-// Authenticate checks email and password. Unknown email, wrong password,
+// CheckCredentials checks email and password. Unknown email, wrong password,
 // deleted or blocked account all return the same invalid-input error on the
 // form (no account enumeration); an unconfirmed email returns
 // ErrEmailUnconfirmed so the page can offer to resend the link.
@@ -297,6 +321,11 @@ func (s *Service) CheckCredentials(ctx context.Context, email, password string) 
 		return User{}, kernel.Invalid("email", "account.error.credentials")
 	}
 	if u.BlockedAt.Valid {
+		// Told only to whoever knows the password: the reason is the
+		// participant's business, not a passer-by's.
+		if u.BlockedReason == "" {
+			return User{}, kernel.Invalid("email", "account.error.blocked_no_reason")
+		}
 		return User{}, kernel.Invalid("email", "account.error.blocked", "reason", u.BlockedReason)
 	}
 	if !u.Confirmed() {

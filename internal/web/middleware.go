@@ -167,6 +167,9 @@ func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 // CrossOriginProtection: Sec-Fetch-Site, then Origin against Host).
 func (s *Server) withCSRF(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
+	for _, p := range s.bypass {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(WithLocale(r.Context(), s.locale(r, nil)))
 		s.errorPage(w, r, http.StatusForbidden, "error.cross_origin")
