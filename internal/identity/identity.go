@@ -1,6 +1,13 @@
-// Package identity manages participants: accounts, nicknames, passwords and
-// sessions. (Verification, eligibility and SPID live in sub-packages and
-// later files; see DESIGN.md.)
+// Package identity manages participants: accounts, nicknames, passwords,
+// sessions and emailed links (service: identity.go, account.go, tokens.go),
+// and the pages through which a participant registers, confirms the email,
+// signs in and out, resets the password, edits or deletes the account
+// (Handlers: routes.go and web_*.go). Verification, eligibility and SPID live
+// in sub-packages; see DESIGN.md.
+//
+// Other modules showing an author use DisplayName / PublicName: a deleted
+// account keeps its row (contributions point to it) but its nickname is
+// erased, and it is shown as "deleted participant".
 package identity
 
 import (
@@ -53,9 +60,10 @@ type Options struct {
 
 // Service is the accounts use-case layer.
 type Service struct {
-	db    *db.DB
-	clock kernel.Clock
-	opt   Options
+	db      *db.DB
+	clock   kernel.Clock
+	opt     Options
+	erasers []ErasureHook
 }
 
 // NewService returns the service.
