@@ -1,0 +1,73 @@
+package app
+
+import (
+	"context"
+
+	"github.com/arengo/arengo/internal/audit"
+	"github.com/arengo/arengo/internal/authz"
+	"github.com/arengo/arengo/internal/component"
+	"github.com/arengo/arengo/internal/components/page"
+	"github.com/arengo/arengo/internal/space/process"
+	"github.com/arengo/arengo/internal/space/roles"
+	"github.com/arengo/arengo/internal/useradmin"
+	"github.com/arengo/arengo/internal/web"
+)
+
+// componentTemplates lists the pages of components, roles, the audit log and
+// the users admin.
+func componentTemplates() []web.TemplateSource {
+	return []web.TemplateSource{
+		component.Templates(),
+		page.Templates(),
+		roles.Templates(),
+		audit.Templates(),
+		useradmin.Templates(),
+	}
+}
+
+// wireComponents builds the tools registry, registers every tool, and
+// mounts components, space roles, the audit log and the users admin.
+func (a *App) wireComponents() error {
+	reg := component.NewRegistry()
+	pages := page.New(a.DB, a.Clock)
+	if err := reg.Register(pages.Manifest()); err != nil {
+		return err
+	}
+	rs := roles.NewService(a.DB, a.Clock)
+	// The eligibility hook stays nil (email confirmed = eligible) until the
+	// identity module provides its own.
+	az := authz.New(a.DB, a.Clock, rs, reg, nil)
+	comps := component.NewService(a.DB, a.Clock, reg)
+	users := useradmin.NewService(a.DB, a.Clock)
+	a.Services.Registry, a.Services.Components, a.Services.Pages = reg, comps, pages
+	a.Services.Roles, a.Services.Authz, a.Services.Users = rs, az, users
+
+	component.NewWeb(a.Web, a.DB, comps, az).Routes()
+	(&roles.Web{S: a.Web, DB: a.DB, Roles: rs, Authz: az}).Routes()
+	(&audit.Web{S: a.Web, DB: a.DB, Authz: az}).Routes()
+	(&useradmin.Web{S: a.Web, Users: users}).Routes()
+	if pw := a.Services.ProcessWeb; pw != nil {
+		pw.Components = componentLinks(comps)
+		pw.AdminLinks = append(pw.AdminLinks,
+			process.AdminLink{URL: "/admin/audit", LabelKey: "audit.admin_link", HintKey: "audit.admin_hint"},
+			process.AdminLink{URL: "/admin/users", LabelKey: "useradmin.admin_link", HintKey: "useradmin.admin_hint"})
+	}
+	a.demoLoaders = append(a.demoLoaders, a.demoComponents)
+	return nil
+}
+
+// componentLinks adapts the component service to the process page's lister
+// of published components.
+func componentLinks(svc *component.Service) process.ComponentLister {
+	return func(ctx context.Context, spaceType string, spaceID int64) ([]process.ComponentLink, error) {
+		links, err := svc.Links(ctx, spaceType, spaceID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]process.ComponentLink, len(links))
+		for i, l := range links {
+			out[i] = process.ComponentLink(l)
+		}
+		return out, nil
+	}
+}
