@@ -40,6 +40,7 @@ Commands:
   serve                 start the web server (--demo loads demo content)
   migrate               apply database migrations and exit
   admin create-user     create an account (--email --nickname --password-file --admin)
+  census import FILE    import the residents (or --kind electors) list from a CSV file
   version               print the version
 
 Run "arengo <command> -h" for the flags of a command. Every flag can also be
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return admin(ctx, args[1:], getenv, stdout, stderr)
+	case "census":
+		return censusCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "arengo", version)
 		return nil
