@@ -21,6 +21,7 @@ import (
 	"github.com/arengo/arengo/internal/mail"
 	"github.com/arengo/arengo/internal/markdown"
 	"github.com/arengo/arengo/internal/ratelimit"
+	"github.com/arengo/arengo/internal/secure"
 	"github.com/arengo/arengo/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -48,6 +49,13 @@ type App struct {
 
 // New opens the database, migrates it, and wires every module.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, clock kernel.Clock) (*App, error) {
+	// Personal data needs a key: production refuses to start without
+	// ARENGO_SECRET_KEY; demo mode generates data/secret.key once.
+	_, secret, err := secure.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey, cfg.Demo)
+	if err != nil {
+		return nil, err
+	}
+	cfg.SecretKey = secret
 	d, err := db.Open(ctx, cfg.DatabaseURL, db.Options{})
 	if err != nil {
 		return nil, err

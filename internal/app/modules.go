@@ -5,10 +5,14 @@ import (
 	"net/http"
 
 	"github.com/arengo/arengo/internal/authz"
+	"github.com/arengo/arengo/internal/comments"
 	"github.com/arengo/arengo/internal/component"
 	"github.com/arengo/arengo/internal/components/page"
 	"github.com/arengo/arengo/internal/identity"
+	"github.com/arengo/arengo/internal/identity/cityuser"
+	"github.com/arengo/arengo/internal/identity/spidlogin"
 	"github.com/arengo/arengo/internal/mail"
+	"github.com/arengo/arengo/internal/moderation"
 	"github.com/arengo/arengo/internal/space/process"
 	"github.com/arengo/arengo/internal/space/roles"
 	"github.com/arengo/arengo/internal/useradmin"
@@ -30,6 +34,16 @@ type Services struct {
 	Roles      *roles.Service
 	Authz      *authz.Authorizer
 	Users      *useradmin.Service
+	// Comments and Moderation are shared by every participation tool: a
+	// component registers a comments.Policy / moderation.Reportable for its
+	// things and includes CommentsWeb.Section in its pages.
+	Comments    *comments.Service
+	CommentsWeb *comments.Web
+	Moderation  *moderation.Service
+	// IdentityX: keys, census, verifications, eligibility, city users (wire_identity.go).
+	IdentityX *IdentityServices
+	// StrongLogin: SPID (with the demo's test IdP) and the flow strong logins share.
+	StrongLogin *spidlogin.Module
 }
 
 // templateSources lists every package's pages.
@@ -39,6 +53,10 @@ func templateSources() []web.TemplateSource {
 		mail.Templates(),
 		identity.Templates(),
 		process.Templates(),
+		comments.Templates(),
+		moderation.Templates(),
+		cityuser.Templates(),
+		spidlogin.Templates(),
 	}, componentTemplates()...)
 }
 
@@ -53,6 +71,21 @@ func (a *App) wireModules() error {
 	lang := languageHandler{s: a.Web, users: ids}
 	a.Web.Handle("POST /lang", lang.switchLanguage)
 	(&identity.Handlers{S: a.Web, Svc: ids, Limiter: a.Limiter}).Routes()
+	idx, err := a.wireIdentity()
+	if err != nil {
+		return err
+	}
+	a.Services.IdentityX = idx
+	strong, err := spidlogin.New(context.Background(), spidlogin.Deps{Cfg: a.Cfg, S: a.Web, DB: a.DB, Users: ids,
+		Verify: idx.Verification, Keys: idx.Keys, Clock: a.Clock, Log: a.Log})
+	if err != nil {
+		return err
+	}
+	a.Services.StrongLogin = strong
+	strong.Routes()
+	a.Web.Use(strong.Middleware)
+	a.sweeps = append(a.sweeps, strong.Sweeps()...)
+	a.workers = append(a.workers, strong.Workers()...)
 	procs := process.NewService(a.DB, a.Clock, nil)
 	a.Services.Processes = procs
 	a.Services.ProcessWeb = &process.Handlers{S: a.Web, Svc: procs}
@@ -62,6 +95,18 @@ func (a *App) wireModules() error {
 	if a.Cfg.Demo {
 		(&mail.Viewer{S: a.Web, DB: a.DB}).Routes()
 	}
+	mod := moderation.NewService(a.DB, a.Clock, a.Catalog, a.Limiter, ids, moderation.Options{BaseURL: a.Cfg.BaseURL, OrgName: a.Cfg.OrgName})
+	cms, err := comments.NewService(a.DB, a.Clock, a.Catalog, a.Limiter, mod, comments.Options{BaseURL: a.Cfg.BaseURL, OrgName: a.Cfg.OrgName})
+	if err != nil {
+		return err
+	}
+	cweb, err := comments.NewWeb(a.Web, cms)
+	if err != nil {
+		return err
+	}
+	a.Services.Comments, a.Services.CommentsWeb, a.Services.Moderation = cms, cweb, mod
+	cweb.Routes()
+	(&moderation.Web{S: a.Web, Svc: mod}).Routes()
 	// Last, so its demo loader runs after the processes' one.
 	return a.wireComponents()
 }

@@ -34,6 +34,41 @@ type Config struct {
 	SMTPPassword  string        // ARENGO_SMTP_PASSWORD(_FILE)
 	MailFrom      string        // ARENGO_MAIL_FROM
 	ShutdownGrace time.Duration // ARENGO_SHUTDOWN_GRACE
+
+	// SPID service provider (internal/identity/spidlogin). SPID is on when
+	// SPIDKeyFile is set, or in demo mode (built-in test IdP).
+	SPIDEntityID        string        // ARENGO_SPID_ENTITY_ID, default BaseURL + "/spid/metadata"
+	SPIDKeyFile         string        // ARENGO_SPID_KEY_FILE, PEM signing key (RSA ≥ 2048)
+	SPIDCertFile        string        // ARENGO_SPID_CERT_FILE, PEM self-signed certificate registered with AgID
+	SPIDIdPMetadata     string        // ARENGO_SPID_IDP_METADATA, comma-separated files or https URLs of IdP metadata (e.g. the AgID registry)
+	SPIDIdPAllow        string        // ARENGO_SPID_IDP_ALLOW, optional comma-separated entity IDs accepted
+	SPIDIdPRefresh      time.Duration // ARENGO_SPID_IDP_REFRESH, how often IdP metadata is reloaded
+	SPIDOrgName         string        // ARENGO_SPID_ORG_NAME, md:OrganizationName (default OrgName)
+	SPIDOrgDisplayName  string        // ARENGO_SPID_ORG_DISPLAY_NAME (default SPIDOrgName)
+	SPIDOrgURL          string        // ARENGO_SPID_ORG_URL, the municipality's website
+	SPIDContactEmail    string        // ARENGO_SPID_CONTACT_EMAIL, technical contact in the metadata
+	SPIDContactPhone    string        // ARENGO_SPID_CONTACT_PHONE, optional, e.g. +390212345678
+	SPIDIPACode         string        // ARENGO_SPID_IPA_CODE: a public SP (the Comune) sets its IPA code
+	SPIDVATNumber       string        // ARENGO_SPID_VAT_NUMBER: a private SP, e.g. IT12345678901
+	SPIDFiscalCode      string        // ARENGO_SPID_FISCAL_CODE: a private SP without VAT number
+	SPIDBillingName     string        // ARENGO_SPID_BILLING_NAME: private SP billing (Denominazione)
+	SPIDBillingAddress  string        // ARENGO_SPID_BILLING_ADDRESS
+	SPIDBillingCAP      string        // ARENGO_SPID_BILLING_CAP
+	SPIDBillingCity     string        // ARENGO_SPID_BILLING_CITY
+	SPIDBillingProvince string        // ARENGO_SPID_BILLING_PROVINCE
+	SPIDBillingEmail    string        // ARENGO_SPID_BILLING_EMAIL
+	SPIDDemoDir         string        // ARENGO_SPID_DEMO_DIR, where demo mode keeps its generated SP and test-IdP keys (default DataDir/spid-demo; empty: in memory)
+
+	// OpenID Connect login (internal/identity/oidclogin), on when OIDCIssuer is set.
+	OIDCIssuer          string // ARENGO_OIDC_ISSUER, e.g. https://login.comune.example.it
+	OIDCClientID        string // ARENGO_OIDC_CLIENT_ID
+	OIDCClientSecret    string // ARENGO_OIDC_CLIENT_SECRET(_FILE); empty for a public client (PKCE only)
+	OIDCName            string // ARENGO_OIDC_NAME, shown on the button ("Entra con …")
+	OIDCScopes          string // ARENGO_OIDC_SCOPES, space-separated, default "openid profile email"
+	OIDCFiscalClaim     string // ARENGO_OIDC_FISCAL_CLAIM, claim holding the codice fiscale (default fiscal_number)
+	OIDCBirthDateClaim  string // ARENGO_OIDC_BIRTHDATE_CLAIM (default birthdate)
+	OIDCGivenNameClaim  string // ARENGO_OIDC_GIVEN_NAME_CLAIM (default given_name)
+	OIDCFamilyNameClaim string // ARENGO_OIDC_FAMILY_NAME_CLAIM (default family_name)
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -126,6 +161,36 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	str(&c.SMTPPassword, "ARENGO_SMTP_PASSWORD")
 	str(&c.MailFrom, "ARENGO_MAIL_FROM")
 	duration(&c.ShutdownGrace, "ARENGO_SHUTDOWN_GRACE")
+	str(&c.SPIDEntityID, "ARENGO_SPID_ENTITY_ID")
+	str(&c.SPIDKeyFile, "ARENGO_SPID_KEY_FILE")
+	str(&c.SPIDCertFile, "ARENGO_SPID_CERT_FILE")
+	str(&c.SPIDIdPMetadata, "ARENGO_SPID_IDP_METADATA")
+	str(&c.SPIDIdPAllow, "ARENGO_SPID_IDP_ALLOW")
+	duration(&c.SPIDIdPRefresh, "ARENGO_SPID_IDP_REFRESH")
+	str(&c.SPIDOrgName, "ARENGO_SPID_ORG_NAME")
+	str(&c.SPIDOrgDisplayName, "ARENGO_SPID_ORG_DISPLAY_NAME")
+	str(&c.SPIDOrgURL, "ARENGO_SPID_ORG_URL")
+	str(&c.SPIDContactEmail, "ARENGO_SPID_CONTACT_EMAIL")
+	str(&c.SPIDContactPhone, "ARENGO_SPID_CONTACT_PHONE")
+	str(&c.SPIDIPACode, "ARENGO_SPID_IPA_CODE")
+	str(&c.SPIDVATNumber, "ARENGO_SPID_VAT_NUMBER")
+	str(&c.SPIDFiscalCode, "ARENGO_SPID_FISCAL_CODE")
+	str(&c.SPIDBillingName, "ARENGO_SPID_BILLING_NAME")
+	str(&c.SPIDBillingAddress, "ARENGO_SPID_BILLING_ADDRESS")
+	str(&c.SPIDBillingCAP, "ARENGO_SPID_BILLING_CAP")
+	str(&c.SPIDBillingCity, "ARENGO_SPID_BILLING_CITY")
+	str(&c.SPIDBillingProvince, "ARENGO_SPID_BILLING_PROVINCE")
+	str(&c.SPIDBillingEmail, "ARENGO_SPID_BILLING_EMAIL")
+	str(&c.SPIDDemoDir, "ARENGO_SPID_DEMO_DIR")
+	str(&c.OIDCIssuer, "ARENGO_OIDC_ISSUER")
+	str(&c.OIDCClientID, "ARENGO_OIDC_CLIENT_ID")
+	str(&c.OIDCClientSecret, "ARENGO_OIDC_CLIENT_SECRET")
+	str(&c.OIDCName, "ARENGO_OIDC_NAME")
+	str(&c.OIDCScopes, "ARENGO_OIDC_SCOPES")
+	str(&c.OIDCFiscalClaim, "ARENGO_OIDC_FISCAL_CLAIM")
+	str(&c.OIDCBirthDateClaim, "ARENGO_OIDC_BIRTHDATE_CLAIM")
+	str(&c.OIDCGivenNameClaim, "ARENGO_OIDC_GIVEN_NAME_CLAIM")
+	str(&c.OIDCFamilyNameClaim, "ARENGO_OIDC_FAMILY_NAME_CLAIM")
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}
@@ -152,6 +217,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		c.BaseURL = "http://" + host
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.SPIDDemoDir == "" {
+		// Set here rather than in Defaults: test harnesses build their
+		// config from Defaults and keep demo keys in memory.
+		c.SPIDDemoDir = strings.TrimRight(c.DataDir, "/") + "/spid-demo"
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
