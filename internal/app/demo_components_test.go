@@ -70,7 +70,7 @@ func TestDemoComponentsOnDemoProcesses(t *testing.T) {
 	if show.Status != 200 || !strings.Contains(show.Body, ">Come partecipare</a>") {
 		t.Fatalf("process page does not link the page: %d %s", show.Status, apptest.Text(show.Body))
 	}
-	if n := h.Count(`SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE a.action = 'component.create' AND u.nickname = 'Ufficio_Partecipazione'`); n != procs {
+	if n := h.Count(`SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE a.action = 'component.create' AND a.after_json LIKE '%"type":"page"%' AND u.nickname = 'Ufficio_Partecipazione'`); n != procs {
 		t.Fatalf("demo changes not attributed to the office: %d", n)
 	}
 }
