@@ -33,6 +33,9 @@ type Handlers struct {
 	Svc     *Service
 	Limiter *ratelimit.Limiter
 	Limits  Limits // zero fields take the defaults (see DefaultLimits)
+	// LoginOptions, when set, tells the login page which strong logins
+	// (SPID, OpenID Connect) to offer.
+	LoginOptions func(w http.ResponseWriter) LoginOptions
 }
 
 // Limits are the rate limits of the account pages.

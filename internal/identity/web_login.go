@@ -12,6 +12,28 @@ type loginView struct {
 	Next        string
 	Unconfirmed bool   // the password was right but the email is not confirmed
 	Email       string // for the "send the link again" button
+	Options     LoginOptions
+}
+
+// LoginOptions are the strong logins the login page offers under the
+// password form.
+type LoginOptions struct {
+	SPID   bool            // "Entra con SPID", a link to /login/spid
+	Others []LoginProvider // e.g. the municipality's OpenID Connect login
+}
+
+// LoginProvider is a strong login started by a form posting to Action.
+type LoginProvider struct {
+	Name, Action string
+}
+
+// options asks the strong-login modules what to offer; they may widen the
+// response's CSP form-action for their forms.
+func (h *Handlers) options(w http.ResponseWriter) LoginOptions {
+	if h.LoginOptions == nil {
+		return LoginOptions{}
+	}
+	return h.LoginOptions(w)
 }
 
 func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -19,7 +41,7 @@ func (h *Handlers) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if web.ViewerFrom(r.Context()) != nil {
 		return web.Redirect(w, r, web.SafeNext(next, "/"))
 	}
-	return h.S.RenderForm(w, r, "account/login.html", loginView{Next: next}, web.NewForm(nil))
+	return h.S.RenderForm(w, r, "account/login.html", loginView{Next: next, Options: h.options(w)}, web.NewForm(nil))
 }
 
 // login signs a participant in. Unknown address and wrong password get the
@@ -57,6 +79,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
 		err = kernel.Invalid("email", "account.error.unconfirmed")
 	}
 	if h.S.Fail(r, f, err) {
+		view.Options = h.options(w)
 		return h.S.RenderForm(w, r, "account/login.html", view, f)
 	}
 	if err != nil {

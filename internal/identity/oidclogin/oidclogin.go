@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/arengo/arengo/internal/config"
@@ -83,9 +84,9 @@ type Login struct {
 	rand  io.Reader
 	log   *slog.Logger
 
-	mu   sync.Mutex
-	disc *discovery // nil until the provider answered once
-	keys *jwks
+	mu       sync.Mutex
+	disc     *discovery // nil until the provider answered once
+	verifier *idTokenVerifier
 }
 
 type discovery struct {
@@ -176,12 +177,13 @@ func (l *Login) Routes() {
 	l.s.Handle("GET "+CallbackPath, l.callback)
 }
 
-// provider returns the discovery document, fetching it once.
-func (l *Login) provider(ctx context.Context) (*discovery, *jwks, error) {
+// provider returns the discovery document, fetching it once, and the ID
+// token verifier built from it.
+func (l *Login) provider(ctx context.Context) (*discovery, *idTokenVerifier, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.disc != nil {
-		return l.disc, l.keys, nil
+		return l.disc, l.verifier, nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.cfg.Issuer, "/")+"/.well-known/openid-configuration", nil)
 	if err != nil {
@@ -208,9 +210,12 @@ func (l *Login) provider(ctx context.Context) (*discovery, *jwks, error) {
 			return nil, nil, err
 		}
 	}
+	// The key set outlives this request: it is fetched on the first token
+	// and again when a token names a key it does not hold (rotation).
+	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), l.cfg.HTTPClient), d.JWKSURL)
 	l.disc = &d
-	l.keys = &jwks{url: d.JWKSURL, client: l.cfg.HTTPClient, now: l.clock.Now}
-	return l.disc, l.keys, nil
+	l.verifier = newIDTokenVerifier(l.cfg.Issuer, l.cfg.ClientID, keys, l.clock.Now, l.cfg.ClockSkew)
+	return l.disc, l.verifier, nil
 }
 
 func (l *Login) oauth2Config(d *discovery) *oauth2.Config {
@@ -331,7 +336,7 @@ func (l *Login) callback(w http.ResponseWriter, r *http.Request) error {
 	if code == "" {
 		return l.flow.Problem(w, r, http.StatusBadRequest, "oidclogin.error.failed")
 	}
-	d, keys, err := l.provider(ctx)
+	d, verifier, err := l.provider(ctx)
 	if err != nil {
 		return l.flow.Problem(w, r, http.StatusServiceUnavailable, "oidclogin.error.unavailable")
 	}
@@ -344,7 +349,7 @@ func (l *Login) callback(w http.ResponseWriter, r *http.Request) error {
 	if raw == "" {
 		return l.flow.Problem(w, r, http.StatusBadGateway, "oidclogin.error.failed")
 	}
-	claims, err := verifyIDToken(ctx, keys, raw, l.cfg.Issuer, l.cfg.ClientID, st.nonce, l.clock.Now(), l.cfg.ClockSkew)
+	claims, err := verifier.verify(ctx, raw, st.nonce)
 	if err != nil {
 		l.log.WarnContext(ctx, "oidc ID token refused", "err", err)
 		return l.flow.Problem(w, r, http.StatusBadRequest, "oidclogin.error.failed")

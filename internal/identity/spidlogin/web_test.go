@@ -15,6 +15,7 @@ import (
 
 	"github.com/arengo/arengo/internal/app/apptest"
 	"github.com/arengo/arengo/internal/config"
+	"github.com/arengo/arengo/internal/identity/spid/testidp"
 	"github.com/arengo/arengo/internal/identity/spidlogin"
 )
 
@@ -540,5 +541,52 @@ func TestSingleLogoutStartedByIdP(t *testing.T) {
 	}
 	if !strings.Contains(c2.Get("/").Body, "maria_r") {
 		t.Fatal("forged logout ended a session")
+	}
+}
+
+// Each SPID anomaly code gets its own plain-language page, in the person's
+// language, with a way to try again.
+func TestAnomalyPages(t *testing.T) {
+	h := harness(t)
+	idp := h.App.Services.StrongLogin.TestIdP
+	for _, tc := range []struct{ nr, it, en string }{
+		{"19", "numero di tentativi", "number of sign-in attempts"},
+		{"20", "livello di sicurezza richiesto", "required security level"},
+		{"21", "tempo per completare", "time to complete"},
+		{"22", "Hai negato il consenso", "refused consent"},
+		{"23", "sospesa o revocata", "suspended or revoked"},
+		{"25", "Hai annullato l'accesso", "You cancelled"},
+		{"30", "persone fisiche", "for individuals"},
+	} {
+		for _, lang := range []string{"it", "en"} {
+			c := h.Client()
+			c.Lang = lang
+			r := c.Post("/login/spid", url.Values{"idp": {testIdPEntity(t, h, c)}})
+			_, fields := postForm(t, h, r.Body)
+			req, _ := http.NewRequest(http.MethodPost, idp.SSOURL(), strings.NewReader(fields.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			ar, err := idp.ParseAuthnRequest(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := idp.BuildResponse(ar, testidp.Person{}, testidp.ResponseOptions{
+				Status: "urn:oasis:names:tc:SAML:2.0:status:Responder", SubStatus: "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed",
+				StatusMessage: "ErrorCode nr" + tc.nr,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := c.Post("/spid/acs", url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString(resp)}, "RelayState": {ar.RelayState}})
+			want := tc.it
+			if lang == "en" {
+				want = tc.en
+			}
+			if page.Status != http.StatusForbidden || !strings.Contains(html.UnescapeString(apptest.Text(page.Body)), want) || !strings.Contains(page.Body, `href="/login/spid"`) {
+				t.Errorf("nr%s %s: %d %s", tc.nr, lang, page.Status, apptest.Text(page.Body))
+			}
+		}
+	}
+	if n := h.Count(`SELECT COUNT(*) FROM users`); n != 0 {
+		t.Fatal("account created from an anomaly")
 	}
 }
