@@ -10,6 +10,7 @@ import (
 	"github.com/arengo/arengo/internal/components/page"
 	"github.com/arengo/arengo/internal/identity"
 	"github.com/arengo/arengo/internal/identity/cityuser"
+	"github.com/arengo/arengo/internal/identity/oidclogin"
 	"github.com/arengo/arengo/internal/identity/spidlogin"
 	"github.com/arengo/arengo/internal/mail"
 	"github.com/arengo/arengo/internal/moderation"
@@ -57,7 +58,7 @@ func templateSources() []web.TemplateSource {
 		moderation.Templates(),
 		cityuser.Templates(),
 		spidlogin.Templates(),
-	}, componentTemplates()...)
+	}, append(componentTemplates(), identityTemplates()...)...)
 }
 
 // wireModules builds the services and registers every module's routes.
@@ -70,7 +71,8 @@ func (a *App) wireModules() error {
 
 	lang := languageHandler{s: a.Web, users: ids}
 	a.Web.Handle("POST /lang", lang.switchLanguage)
-	(&identity.Handlers{S: a.Web, Svc: ids, Limiter: a.Limiter}).Routes()
+	accounts := &identity.Handlers{S: a.Web, Svc: ids, Limiter: a.Limiter}
+	accounts.Routes()
 	idx, err := a.wireIdentity()
 	if err != nil {
 		return err
@@ -82,7 +84,24 @@ func (a *App) wireModules() error {
 		return err
 	}
 	a.Services.StrongLogin = strong
+	if oc, ok := oidclogin.FromConfig(a.Cfg); ok {
+		ol, err := oidclogin.New(oc, a.Web, a.DB, strong.Flow, a.Clock, nil, a.Log)
+		if err != nil {
+			return err
+		}
+		ol.Routes()
+		strong.Others = append(strong.Others, ol.Button())
+		a.sweeps = append(a.sweeps, ol.Sweep)
+	}
 	strong.Routes()
+	accounts.LoginOptions = func(w http.ResponseWriter) identity.LoginOptions {
+		o := identity.LoginOptions{SPID: strong.SPID != nil}
+		for _, p := range strong.Others {
+			o.Others = append(o.Others, identity.LoginProvider{Name: p.Name, Action: p.Action})
+			spidlogin.AllowFormAction(w, p.Origin) // the form's redirect goes to the provider
+		}
+		return o
+	}
 	a.Web.Use(strong.Middleware)
 	a.sweeps = append(a.sweeps, strong.Sweeps()...)
 	a.workers = append(a.workers, strong.Workers()...)
@@ -90,7 +109,7 @@ func (a *App) wireModules() error {
 	a.Services.Processes = procs
 	a.Services.ProcessWeb = &process.Handlers{S: a.Web, Svc: procs}
 	a.Services.ProcessWeb.Routes() // includes the home page, GET /{$}
-	a.demoLoaders = append(a.demoLoaders, a.demoProcesses)
+	a.demoLoaders = append(a.demoLoaders, a.demoProcesses, a.demoIdentity)
 
 	if a.Cfg.Demo {
 		(&mail.Viewer{S: a.Web, DB: a.DB}).Routes()
@@ -108,7 +127,10 @@ func (a *App) wireModules() error {
 	cweb.Routes()
 	(&moderation.Web{S: a.Web, Svc: mod}).Routes()
 	// Last, so its demo loader runs after the processes' one.
-	return a.wireComponents()
+	if err := a.wireComponents(); err != nil {
+		return err
+	}
+	return a.wireEligibility()
 }
 
 // sweepAll runs every module's expiry sweep.

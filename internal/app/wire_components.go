@@ -6,6 +6,7 @@ import (
 	"github.com/arengo/arengo/internal/audit"
 	"github.com/arengo/arengo/internal/authz"
 	"github.com/arengo/arengo/internal/component"
+	"github.com/arengo/arengo/internal/components/consultation"
 	"github.com/arengo/arengo/internal/components/page"
 	"github.com/arengo/arengo/internal/space/process"
 	"github.com/arengo/arengo/internal/space/roles"
@@ -19,6 +20,7 @@ func componentTemplates() []web.TemplateSource {
 	return []web.TemplateSource{
 		component.Templates(),
 		page.Templates(),
+		consultation.Templates(),
 		roles.Templates(),
 		audit.Templates(),
 		useradmin.Templates(),
@@ -41,6 +43,15 @@ func (a *App) wireComponents() error {
 	users := useradmin.NewService(a.DB, a.Clock)
 	a.Services.Registry, a.Services.Components, a.Services.Pages = reg, comps, pages
 	a.Services.Roles, a.Services.Authz, a.Services.Users = rs, az, users
+	cons, err := consultation.New(consultation.Deps{DB: a.DB, Clock: a.Clock, Catalog: a.Catalog, Limiter: a.Limiter, Authz: az,
+		Comments: a.Services.Comments, CommentsWeb: a.Services.CommentsWeb, Moderation: a.Services.Moderation,
+		Options: consultation.Options{BaseURL: a.Cfg.BaseURL, OrgName: a.Cfg.OrgName}})
+	if err != nil {
+		return err
+	}
+	if err := reg.Register(cons.Manifest()); err != nil {
+		return err
+	}
 
 	component.NewWeb(a.Web, a.DB, comps, az).Routes()
 	(&roles.Web{S: a.Web, DB: a.DB, Roles: rs, Authz: az}).Routes()
@@ -52,7 +63,7 @@ func (a *App) wireComponents() error {
 			process.AdminLink{URL: "/admin/audit", LabelKey: "audit.admin_link", HintKey: "audit.admin_hint"},
 			process.AdminLink{URL: "/admin/users", LabelKey: "useradmin.admin_link", HintKey: "useradmin.admin_hint"})
 	}
-	a.demoLoaders = append(a.demoLoaders, a.demoComponents)
+	a.demoLoaders = append(a.demoLoaders, a.demoComponents, a.demoConsultationLoader(cons))
 	return nil
 }
 

@@ -16,8 +16,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/arengo/arengo/internal/db"
+	"github.com/arengo/arengo/internal/i18n"
 	"github.com/arengo/arengo/internal/kernel"
 )
 
@@ -86,15 +88,20 @@ type Request struct {
 
 // Decision is the answer. When Allowed is false, Reason says why, and for
 // ReasonNotEligible, EligibilityReason carries the hook's own message key
-// (e.g. "identity.eligibility.not_resident").
+// (e.g. "eligibility.reason.too_young_action") with its Args, and HelpURL
+// where the participant can do something about it (may be empty). Text
+// renders the whole sentence.
 type Decision struct {
 	Allowed           bool
 	Reason            Reason
 	EligibilityReason string
-	PhaseID           int64 // the current phase the decision was taken in, 0 if none
+	Args              []any  // name/value pairs for EligibilityReason; see Key
+	HelpURL           string // e.g. "/login" or "/account/city-user"
+	PhaseID           int64  // the current phase the decision was taken in, 0 if none
 }
 
-// MessageKey is the most specific message to show the participant.
+// MessageKey is the most specific message to show the participant. Its
+// placeholders are filled by Args: prefer Text, which translates them.
 func (d Decision) MessageKey() string {
 	if d.EligibilityReason != "" {
 		return d.EligibilityReason
@@ -102,11 +109,59 @@ func (d Decision) MessageKey() string {
 	return string(d.Reason)
 }
 
+// Key is an argument of a message that is itself a message key (e.g. the
+// verb "firmare" in "puoi leggere e commentare ma non firmare"): Text
+// translates it into the reader's language.
+type Key string
+
+// Text is the refusal as a full sentence in locale ("" when allowed), e.g.
+// "Hai 15 anni: puoi leggere e commentare ma non firmare (servono almeno
+// 16 anni)." Arguments of type Key, kernel.Text and time.Time are
+// translated; a time is shown as a date in Italy.
+func (d Decision) Text(cat *i18n.Catalog, locale string) string {
+	if d.Allowed {
+		return ""
+	}
+	args := make([]any, len(d.Args))
+	copy(args, d.Args)
+	for i := 1; i < len(args); i += 2 {
+		switch v := args[i].(type) {
+		case Key:
+			args[i] = cat.T(locale, string(v))
+		case kernel.Text:
+			args[i] = v.In(locale)
+		case time.Time:
+			t := v.In(rome)
+			args[i] = fmt.Sprintf("%d %s %d", t.Day(), i18n.MonthName(locale, int(t.Month())), t.Year())
+		}
+	}
+	return cat.T(locale, d.MessageKey(), args...)
+}
+
+// rome is where dates in messages are read.
+var rome = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		return time.FixedZone("CET", 3600)
+	}
+	return loc
+}()
+
+// Verdict is an eligibility hook's answer: OK, or why not (ReasonKey with
+// Args, as in Decision) and where to go about it (HelpURL).
+type Verdict struct {
+	OK        bool
+	ReasonKey string
+	Args      []any
+	HelpURL   string
+}
+
 // Eligibility decides whether a participant may take a participatory action
-// in a space (age, residence, verification level…). The identity module
-// implements it; reasonKey is an i18n key explaining a refusal.
+// of a component (age, residence, verification level…): the identity module
+// implements it with the requirement administrators chose for
+// (componentID, action) and the territory of space.
 type Eligibility interface {
-	Check(ctx context.Context, userID int64, space SpaceRef, action string) (ok bool, reasonKey string, err error)
+	Check(ctx context.Context, userID int64, space SpaceRef, componentID int64, action string) (Verdict, error)
 }
 
 // RoleChecker reads a participant's roles in a space (the roles service).
@@ -136,6 +191,14 @@ func New(d *db.DB, clock kernel.Clock, roles RoleChecker, actions ActionCatalog,
 		elig = EmailConfirmed{DB: d}
 	}
 	return &Authorizer{db: d, clock: clock, roles: roles, actions: actions, elig: elig}
+}
+
+// UseEligibility replaces the eligibility hook. The composition root calls
+// it while wiring, before serving, once the identity module is built.
+func (a *Authorizer) UseEligibility(e Eligibility) {
+	if e != nil {
+		a.elig = e
+	}
 }
 
 // account is the part of a user authorization looks at.
@@ -250,12 +313,12 @@ func (a *Authorizer) Authorize(ctx context.Context, r Request) (Decision, error)
 	if n == 0 {
 		return Decision{Reason: ReasonActionClosed, PhaseID: phase.ID}, nil
 	}
-	eligible, key, err := a.elig.Check(ctx, r.UserID, space, r.Action)
+	v, err := a.elig.Check(ctx, r.UserID, space, r.ComponentID, r.Action)
 	if err != nil {
 		return Decision{}, fmt.Errorf("authz: eligibility: %w", err)
 	}
-	if !eligible {
-		return Decision{Reason: ReasonNotEligible, EligibilityReason: key, PhaseID: phase.ID}, nil
+	if !v.OK {
+		return Decision{Reason: ReasonNotEligible, EligibilityReason: v.ReasonKey, Args: v.Args, HelpURL: v.HelpURL, PhaseID: phase.ID}, nil
 	}
 	return Decision{Allowed: true, PhaseID: phase.ID}, nil
 }
@@ -305,14 +368,14 @@ func (a *Authorizer) RequireManage(ctx context.Context, userID int64, space Spac
 type EmailConfirmed struct{ DB *db.DB }
 
 // Check implements Eligibility.
-func (e EmailConfirmed) Check(ctx context.Context, userID int64, _ SpaceRef, _ string) (bool, string, error) {
+func (e EmailConfirmed) Check(ctx context.Context, userID int64, _ SpaceRef, _ int64, _ string) (Verdict, error) {
 	var confirmed sql.NullTime
 	err := e.DB.R().QueryRowContext(ctx, `SELECT email_confirmed_at FROM users WHERE id = $1`, userID).Scan(&confirmed)
 	if err != nil {
-		return false, "", fmt.Errorf("authz: eligibility: %w", db.Normalize(err))
+		return Verdict{}, fmt.Errorf("authz: eligibility: %w", db.Normalize(err))
 	}
 	if !confirmed.Valid {
-		return false, "authz.eligibility.email_unconfirmed", nil
+		return Verdict{ReasonKey: "authz.eligibility.email_unconfirmed"}, nil
 	}
-	return true, "", nil
+	return Verdict{OK: true}, nil
 }

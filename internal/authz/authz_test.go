@@ -3,6 +3,7 @@ package authz_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/arengo/arengo/internal/component"
 	"github.com/arengo/arengo/internal/db"
 	"github.com/arengo/arengo/internal/db/dbtest"
+	"github.com/arengo/arengo/internal/i18n"
 	"github.com/arengo/arengo/internal/kernel"
 	"github.com/arengo/arengo/internal/space/roles"
 )
@@ -18,20 +20,25 @@ import (
 // t0 is "now" in most rows: the instant phase 2 of the main process starts.
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
-// hook is an eligibility rule for tests: refuses listed users with a key.
+// hook is an eligibility rule for tests: refuses listed users with a key,
+// and records the component it was asked about.
 type hook struct {
 	refuse map[int64]string
 	err    error
+	asked  *int64
 }
 
-func (h hook) Check(_ context.Context, userID int64, _ authz.SpaceRef, _ string) (bool, string, error) {
+func (h hook) Check(_ context.Context, userID int64, _ authz.SpaceRef, componentID int64, _ string) (authz.Verdict, error) {
+	if h.asked != nil {
+		*h.asked = componentID
+	}
 	if h.err != nil {
-		return false, "", h.err
+		return authz.Verdict{}, h.err
 	}
 	if key, ok := h.refuse[userID]; ok {
-		return false, key, nil
+		return authz.Verdict{ReasonKey: key, Args: []any{"municipio", "5"}, HelpURL: "/account/city-user"}, nil
 	}
-	return true, "", nil
+	return authz.Verdict{OK: true}, nil
 }
 
 type world struct {
@@ -118,7 +125,8 @@ func TestAuthorize(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		w := setup(t, d)
 		az := authz.New(d, w.clock, w.roles, w.reg, nil)
-		withHook := authz.New(d, w.clock, w.roles, w.reg, hook{refuse: map[int64]string{w.users["non_residente"]: "identity.eligibility.not_resident"}})
+		var asked int64
+		withHook := authz.New(d, w.clock, w.roles, w.reg, hook{refuse: map[int64]string{w.users["non_residente"]: "eligibility.reason.not_resident_municipio"}, asked: &asked})
 		day := 24 * time.Hour
 
 		cases := []struct {
@@ -150,7 +158,7 @@ func TestAuthorize(t *testing.T) {
 			{name: "blocked participant", user: "sospeso", component: w.main, action: "create", at: t0, reason: authz.ReasonBlocked},
 			{name: "blocked administrator", user: "admin_sospeso", component: w.main, action: "manage", at: t0, reason: authz.ReasonBlocked},
 			{name: "unconfirmed email is not eligible by default", user: "nonconfermato", component: w.main, action: "create", at: t0, reason: authz.ReasonNotEligible, key: "authz.eligibility.email_unconfirmed", phase: w.ph[1]},
-			{name: "eligibility hook refuses with its key", az: withHook, user: "non_residente", component: w.main, action: "create", at: t0, reason: authz.ReasonNotEligible, key: "identity.eligibility.not_resident", phase: w.ph[1]},
+			{name: "eligibility hook refuses with its key", az: withHook, user: "non_residente", component: w.main, action: "create", at: t0, reason: authz.ReasonNotEligible, key: "eligibility.reason.not_resident_municipio", phase: w.ph[1]},
 			{name: "eligibility hook accepts others", az: withHook, user: "cittadina", component: w.main, action: "create", at: t0, allowed: true, phase: w.ph[1]},
 			{name: "hook replaces the default rule", az: withHook, user: "nonconfermato", component: w.main, action: "create", at: t0, allowed: true, phase: w.ph[1]},
 			{name: "unpublished component", user: "cittadina", component: w.draft, action: "create", at: t0, reason: authz.ReasonUnpublished},
@@ -205,7 +213,23 @@ func TestAuthorize(t *testing.T) {
 			})
 		}
 
+		// The hook is told which component is asked about, and its
+		// arguments and help link reach the page.
 		w.clock.T = t0
+		dec, err := withHook.Authorize(context.Background(), authz.Request{UserID: w.users["non_residente"], ComponentID: w.main, Action: "create"})
+		if err != nil || asked != w.main || dec.HelpURL != "/account/city-user" {
+			t.Fatalf("hook: asked about %d, decision %+v, %v", asked, dec, err)
+		}
+		cat, err := i18n.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dec.Text(cat, "it"); !strings.Contains(got, "Municipio 5") || strings.ContainsAny(got, "{}[]") {
+			t.Fatalf("text: %q", got)
+		}
+		if got := (authz.Decision{Allowed: true}).Text(cat, "it"); got != "" {
+			t.Fatalf("allowed has a text: %q", got)
+		}
 		if _, err := az.Authorize(context.Background(), authz.Request{UserID: w.users["cittadina"], ComponentID: 999999, Action: "create"}); !errors.Is(err, kernel.ErrNotFound) {
 			t.Fatalf("unknown component: %v", err)
 		}

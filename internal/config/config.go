@@ -69,6 +69,15 @@ type Config struct {
 	OIDCBirthDateClaim  string // ARENGO_OIDC_BIRTHDATE_CLAIM (default birthdate)
 	OIDCGivenNameClaim  string // ARENGO_OIDC_GIVEN_NAME_CLAIM (default given_name)
 	OIDCFamilyNameClaim string // ARENGO_OIDC_FAMILY_NAME_CLAIM (default family_name)
+
+	// Eligibility and the census lists (internal/identity/…).
+	MinAge           int           // ARENGO_MIN_AGE, participation age of actions nobody configured (default 16)
+	CityUserApproval time.Duration // ARENGO_CITY_USER_APPROVAL, how long a city-user approval lasts (default 8760h)
+	CensusURL        string        // ARENGO_CENSUS_URL: the registry service for residents; empty = CSV imports
+	CensusToken      string        // ARENGO_CENSUS_TOKEN(_FILE), bearer token for it
+	CensusTimeout    time.Duration // ARENGO_CENSUS_TIMEOUT, per look-up, both lists (default 5s)
+	ElectorsURL      string        // ARENGO_ELECTORS_URL: the electoral-roll service; empty = CSV imports
+	ElectorsToken    string        // ARENGO_ELECTORS_TOKEN(_FILE)
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -86,6 +95,10 @@ func Defaults() Config {
 		SMTPPort:      587,
 		MailFrom:      "Arengo <noreply@localhost>",
 		ShutdownGrace: 20 * time.Second,
+		MinAge:        16,
+		// A year of 365 days: the approval's anniversary, give or take a leap day.
+		CityUserApproval: 8760 * time.Hour,
+		CensusTimeout:    5 * time.Second,
 	}
 }
 
@@ -191,6 +204,25 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	str(&c.OIDCBirthDateClaim, "ARENGO_OIDC_BIRTHDATE_CLAIM")
 	str(&c.OIDCGivenNameClaim, "ARENGO_OIDC_GIVEN_NAME_CLAIM")
 	str(&c.OIDCFamilyNameClaim, "ARENGO_OIDC_FAMILY_NAME_CLAIM")
+	if v := env("ARENGO_MIN_AGE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 120 {
+			errs = append(errs, fmt.Errorf("ARENGO_MIN_AGE: %q is not an age from 1 to 120", v))
+		} else {
+			c.MinAge = n
+		}
+	}
+	duration(&c.CityUserApproval, "ARENGO_CITY_USER_APPROVAL")
+	str(&c.CensusURL, "ARENGO_CENSUS_URL")
+	str(&c.CensusToken, "ARENGO_CENSUS_TOKEN")
+	duration(&c.CensusTimeout, "ARENGO_CENSUS_TIMEOUT")
+	str(&c.ElectorsURL, "ARENGO_ELECTORS_URL")
+	str(&c.ElectorsToken, "ARENGO_ELECTORS_TOKEN")
+	for _, u := range []struct{ name, url string }{{"ARENGO_CENSUS_URL", c.CensusURL}, {"ARENGO_ELECTORS_URL", c.ElectorsURL}} {
+		if u.url != "" && !strings.HasPrefix(u.url, "https://") && !strings.HasPrefix(u.url, "http://") {
+			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.name, u.url))
+		}
+	}
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}

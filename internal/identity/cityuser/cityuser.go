@@ -401,3 +401,32 @@ func nullTime(t time.Time) any {
 	}
 	return t
 }
+
+// Erase removes userID's requests — the self-certification text and the
+// staff's reasons included — inside the account deletion's transaction
+// (see identity.Service.OnErase).
+func (s *Service) Erase(ctx context.Context, tx *sql.Tx, userID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM city_user_requests WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("cityuser: erase %d: %w", userID, err)
+	}
+	return nil
+}
+
+// Status is userID's city-user standing for their account page: the
+// approval in force (until is zero when none) and whether a request waits.
+func (s *Service) Status(ctx context.Context, userID int64) (until time.Time, territory kernel.Text, pending bool, err error) {
+	hist, err := s.History(ctx, userID)
+	if err != nil {
+		return time.Time{}, nil, false, err
+	}
+	now := s.clock.Now()
+	for _, r := range hist {
+		if r.Status == StatusPending {
+			pending = true
+		}
+		if r.Active(now) && r.ExpiresAt.After(until) {
+			until, territory = r.ExpiresAt, r.TerritoryName
+		}
+	}
+	return until, territory, pending, nil
+}

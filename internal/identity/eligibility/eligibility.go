@@ -90,7 +90,23 @@ type Evaluator struct {
 	// VerbKey maps an action name to the message key of its verb (for
 	// "you can read and comment but not sign"); default "eligibility.verb."+action.
 	VerbKey func(action string) string
-	cat     *i18n.Catalog
+	// MinAge is the participation age of actions nobody configured
+	// (ARENGO_MIN_AGE); 0 means DefaultMinAge. Set it while wiring.
+	MinAge int
+	cat    *i18n.Catalog
+}
+
+// ParticipationAge is the configured minimum age (DefaultMinAge unless set).
+func (e *Evaluator) ParticipationAge() int {
+	if e.MinAge > 0 {
+		return e.MinAge
+	}
+	return DefaultMinAge
+}
+
+// DefaultFor is the requirement of action when administrators chose none.
+func (e *Evaluator) DefaultFor(action string) Requirement {
+	return DefaultFor(action, e.ParticipationAge())
 }
 
 // New returns an evaluator. cat (may be nil) is used to know which actions
@@ -323,11 +339,11 @@ func Age(birth, now time.Time) int {
 }
 
 // ForSpace resolves what an action requires in a space and checks it: the
-// requirement chosen for (componentID, action), or Default when none was
-// (or componentID is 0); the territory of the space (a process's
+// requirement chosen for (componentID, action), or DefaultFor(action) when
+// none was (or componentID is 0); the territory of the space (a process's
 // territory_id; the Comune otherwise).
 func (e *Evaluator) ForSpace(ctx context.Context, userID int64, spaceType string, spaceID, componentID int64, action string) (Result, error) {
-	req := Default()
+	req := e.DefaultFor(action)
 	if componentID != 0 {
 		r, ok, err := NewStore(e.db, e.clock).Get(ctx, componentID, action)
 		if err != nil {

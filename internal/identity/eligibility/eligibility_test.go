@@ -385,3 +385,57 @@ func TestEmailConfirmedAccountAndForSpace(t *testing.T) {
 		}
 	})
 }
+
+func TestStoreApply(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := eligibility.NewStore(d, &kernel.FixedClock{T: now})
+		var comp int64
+		if err := d.W().QueryRow(`INSERT INTO components (space_type, space_id, type, name, created_at, updated_at) VALUES ('process', 1, 'proposals', '{}', $1, $1) RETURNING id`, now).Scan(&comp); err != nil {
+			t.Fatal(err)
+		}
+		audits := func() int {
+			var n int
+			d.R().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND action LIKE 'eligibility.%'`, comp).Scan(&n)
+			return n
+		}
+		sign, vote := eligibility.Presets["resident_municipio"], eligibility.Presets["electors"]
+		if err := s.Apply(ctx, comp, []eligibility.Change{{Action: "sign", Req: &sign}, {Action: "vote", Req: &vote}, {Action: "comment"}}, "process", 1); err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.All(ctx, comp)
+		if err != nil || len(all) != 2 || all["sign"] != sign || all["vote"] != vote || audits() != 2 {
+			t.Fatalf("all %v %v, %d audit entries", all, err, audits())
+		}
+		// One bad requirement: nothing changes, fields named by action.
+		bad := eligibility.Requirement{MinLevel: "spid_l9", Residence: eligibility.ResidenceAny}
+		err = s.Apply(ctx, comp, []eligibility.Change{{Action: "sign"}, {Action: "vote", Req: &bad}}, "process", 1)
+		ie, ok := kernel.AsInvalid(err)
+		if !ok || ie.Fields[0].Field != "vote_min_level" {
+			t.Fatalf("bad: %v", err)
+		}
+		if all, _ := s.All(ctx, comp); len(all) != 2 || audits() != 2 {
+			t.Fatalf("half-applied: %v", all)
+		}
+		// Unchanged writes nothing; a reset removes and audits.
+		if err := s.Apply(ctx, comp, []eligibility.Change{{Action: "sign", Req: &sign}, {Action: "vote"}}, "process", 1); err != nil {
+			t.Fatal(err)
+		}
+		if all, _ := s.All(ctx, comp); len(all) != 1 || audits() != 3 {
+			t.Fatalf("after reset: %v, %d audit entries", all, audits())
+		}
+	})
+}
+
+func TestDefaultsFollowTheParticipationAge(t *testing.T) {
+	if r := eligibility.DefaultFor("sign", 18); r.MinAge != 18 || r.MinLevel != eligibility.LevelEmail {
+		t.Fatalf("sign: %+v", r)
+	}
+	if r := eligibility.DefaultFor("comment", 18); r.MinAge != 0 {
+		t.Fatalf("comment: %+v", r)
+	}
+	p := eligibility.PresetsFor(14)
+	if p["resident_comune"].MinAge != 14 || p["electors"].MinAge != 18 || p["open"].MinAge != 0 {
+		t.Fatalf("presets: %+v", p)
+	}
+}

@@ -85,6 +85,35 @@ func Default() Requirement {
 	return Requirement{MinLevel: LevelEmail, MinAge: DefaultMinAge, Residence: ResidenceAny, AllowCityUsers: true}
 }
 
+// PresetNames lists the presets in the order forms offer them.
+var PresetNames = []string{"open", "registered", "resident_comune", "resident_municipio", "electors"}
+
+// PresetsFor returns the presets with minAge as the participation age
+// (ARENGO_MIN_AGE) where they use DefaultMinAge; the electors' 18 stays.
+func PresetsFor(minAge int) map[string]Requirement {
+	out := make(map[string]Requirement, len(Presets))
+	for name, r := range Presets {
+		if r.MinAge == DefaultMinAge {
+			r.MinAge = minAge
+		}
+		out[name] = r
+	}
+	return out
+}
+
+// DefaultFor is the requirement of an action nobody configured: Default
+// with minAge as the participation age, except that commenting has no
+// minimum age — a participant too young for an action is told "you can
+// read and comment but not sign", and that must stay true.
+func DefaultFor(action string, minAge int) Requirement {
+	r := Default()
+	r.MinAge = minAge
+	if action == "comment" {
+		r.MinAge = 0
+	}
+	return r
+}
+
 // Presets are ready-made requirements offered to administrators.
 var Presets = map[string]Requirement{
 	"open":               {MinLevel: LevelNone, MinAge: 0, Residence: ResidenceAny},
