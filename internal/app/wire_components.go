@@ -36,8 +36,8 @@ func (a *App) wireComponents() error {
 		return err
 	}
 	rs := roles.NewService(a.DB, a.Clock)
-	// The eligibility hook stays nil (email confirmed = eligible) until the
-	// identity module provides its own.
+	// The eligibility hook is the default (confirmed email) until
+	// wireEligibility installs the identity module's rules.
 	az := authz.New(a.DB, a.Clock, rs, reg, nil)
 	comps := component.NewService(a.DB, a.Clock, reg)
 	users := useradmin.NewService(a.DB, a.Clock)

@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/arengo/arengo/internal/db"
 	"github.com/arengo/arengo/internal/i18n"
@@ -110,42 +109,25 @@ func (d Decision) MessageKey() string {
 }
 
 // Key is an argument of a message that is itself a message key (e.g. the
-// verb "firmare" in "puoi leggere e commentare ma non firmare"): Text
+// verb "firmare" in "puoi leggere e commentare ma non firmare"): the catalog
 // translates it into the reader's language.
-type Key string
+type Key = i18n.Key
 
 // Text is the refusal as a full sentence in locale ("" when allowed), e.g.
 // "Hai 15 anni: puoi leggere e commentare ma non firmare (servono almeno
-// 16 anni)." Arguments of type Key, kernel.Text and time.Time are
-// translated; a time is shown as a date in Italy.
+// 16 anni)." The catalog translates Key, kernel.Text and time.Time arguments.
 func (d Decision) Text(cat *i18n.Catalog, locale string) string {
 	if d.Allowed {
 		return ""
 	}
-	args := make([]any, len(d.Args))
-	copy(args, d.Args)
-	for i := 1; i < len(args); i += 2 {
-		switch v := args[i].(type) {
-		case Key:
-			args[i] = cat.T(locale, string(v))
-		case kernel.Text:
-			args[i] = v.In(locale)
-		case time.Time:
-			t := v.In(rome)
-			args[i] = fmt.Sprintf("%d %s %d", t.Day(), i18n.MonthName(locale, int(t.Month())), t.Year())
-		}
-	}
-	return cat.T(locale, d.MessageKey(), args...)
+	return cat.T(locale, d.MessageKey(), d.Args...)
 }
 
-// rome is where dates in messages are read.
-var rome = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return loc
-}()
+// Invalid is the refusal as a form error (with its arguments), for handlers
+// that re-render a form with the reason.
+func (d Decision) Invalid() error {
+	return kernel.Invalid("", d.MessageKey(), d.Args...)
+}
 
 // Verdict is an eligibility hook's answer: OK, or why not (ReasonKey with
 // Args, as in Decision) and where to go about it (HelpURL).

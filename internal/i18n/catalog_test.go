@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/arengo/arengo/internal/kernel"
 )
@@ -215,5 +217,25 @@ func TestMatch(t *testing.T) {
 		if got := Match(in); got != want {
 			t.Errorf("Match(%.30q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Arguments that are keys, translatable text or times are rendered in the
+// message's locale.
+func TestLocalizedArguments(t *testing.T) {
+	c, err := LoadFS(fstest.MapFS{
+		"l/it/a.json": {Data: []byte(`{"a.msg": "{what} dal {when} ({text})", "a.verb": "firmare"}`)},
+		"l/en/a.json": {Data: []byte(`{"a.msg": "{what} from {when} ({text})", "a.verb": "sign"}`)},
+	}, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC) // already 2 March in Rome
+	args := []any{"what", Key("a.verb"), "when", when, "text", kernel.Text{"it": "ciao", "en": "hello"}}
+	if got := c.T("it", "a.msg", args...); got != "firmare dal 2 marzo 2026 (ciao)" {
+		t.Errorf("it: %q", got)
+	}
+	if got := c.T("en", "a.msg", args...); got != "sign from 2 March 2026 (hello)" {
+		t.Errorf("en: %q", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/arengo/arengo/internal/kernel"
 )
@@ -100,7 +101,7 @@ func (c *Catalog) T(locale, key string, args ...any) string {
 	pairs := make([]string, 0, len(args))
 	for i := 0; i+1 < len(args); i += 2 {
 		name := fmt.Sprint(args[i])
-		pairs = append(pairs, "{"+name+"}", format(locale, args[i+1]))
+		pairs = append(pairs, "{"+name+"}", c.format(locale, args[i+1]))
 	}
 	return strings.NewReplacer(pairs...).Replace(msg)
 }
@@ -114,17 +115,43 @@ func (c *Catalog) TN(locale, key string, n int, args ...any) string {
 	return c.T(locale, key+suffix, append([]any{"n", n}, args...)...)
 }
 
-// format renders numbers with the locale's thousands separator.
-func format(locale string, v any) string {
+// Key is a message argument that is itself a message key (e.g. the verb
+// "firmare" in "puoi leggere e commentare ma non firmare"): T translates it
+// into the same locale before filling it in.
+type Key string
+
+// localized is content that has a version per locale (kernel.Text).
+type localized interface{ In(locale string) string }
+
+// format renders an argument for locale: numbers with the locale's
+// thousands separator, keys and translatable text in the locale, times as
+// dates in Italy.
+func (c *Catalog) format(locale string, v any) string {
 	switch n := v.(type) {
 	case int:
 		return Number(locale, int64(n))
 	case int64:
 		return Number(locale, n)
+	case Key:
+		return c.T(locale, string(n))
+	case localized:
+		return n.In(locale)
+	case time.Time:
+		t := n.In(rome)
+		return fmt.Sprintf("%d %s %d", t.Day(), MonthName(locale, int(t.Month())), t.Year())
 	default:
 		return fmt.Sprint(v)
 	}
 }
+
+// rome is where dates in messages are read: Italian municipalities.
+var rome = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		return time.FixedZone("CET", 3600)
+	}
+	return loc
+}()
 
 // Number formats an integer with the locale's grouping (1.000 / 1,000).
 func Number(locale string, n int64) string {

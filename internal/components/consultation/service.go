@@ -431,7 +431,7 @@ func (m *Module) DeleteAttachment(ctx context.Context, c component.Component, id
 }
 
 // refuse turns an authorization refusal into the message shown on the form.
-func refuse(d authz.Decision) error { return kernel.Invalid("", d.MessageKey()) }
+func refuse(d authz.Decision) error { return d.Invalid() }
 
 // Observation returns one observation of component componentID. Drafted
 // replies are included only when withDrafts is true (evaluators).

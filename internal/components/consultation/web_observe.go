@@ -62,7 +62,7 @@ func (h *handlers) observeForm(w http.ResponseWriter, r *http.Request, v compone
 		return err
 	}
 	if !d.Allowed {
-		page.Refusal = h.t(r)(d.MessageKey())
+		page.Refusal = d.Text(h.s.Catalog(), web.LocaleFrom(r.Context()))
 		return h.s.RenderStatus(w, r, http.StatusForbidden, "consultation/observe.html", page)
 	}
 	f := web.NewForm(map[string]string{"kind": KindModify, "proposed": p.Body})

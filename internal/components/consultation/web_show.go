@@ -63,7 +63,7 @@ func (h *handlers) show(w http.ResponseWriter, r *http.Request, v component.View
 		case page.Mine:
 			page.SupportNote = h.t(r)("consultation.error.support_own")
 		case !d.Allowed:
-			page.SupportNote = h.t(r)(d.MessageKey())
+			page.SupportNote = d.Text(h.s.Catalog(), web.LocaleFrom(r.Context()))
 		default:
 			page.CanSupport = true
 		}
