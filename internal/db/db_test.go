@@ -129,3 +129,42 @@ func TestConcurrentUniqueInsert(t *testing.T) {
 		}
 	})
 }
+
+// Two instances starting together on one PostgreSQL database: the advisory
+// lock serialises them, every migration is applied exactly once.
+func TestConcurrentMigrationsPostgres(t *testing.T) {
+	url := dbtest.PostgresURL(t)
+	ctx := context.Background()
+	want, err := db.Migrations(db.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const instances = 4
+	applied := make([][]string, instances)
+	errs := make([]error, instances)
+	var wg sync.WaitGroup
+	for i := 0; i < instances; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := db.Open(ctx, url, db.Options{MaxReaders: 2})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer d.Close()
+			applied[i], errs[i] = d.Migrate(ctx)
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for i := range errs {
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		total += len(applied[i])
+	}
+	if total != len(want) {
+		t.Fatalf("applied %d migrations across instances, want %d exactly once", total, len(want))
+	}
+}

@@ -58,6 +58,23 @@ func SQLite(t testing.TB) *db.DB {
 // search_path is that schema, migrates it, and drops it at cleanup.
 func Postgres(t testing.TB) *db.DB {
 	t.Helper()
+	d := PostgresURL(t)
+	ctx := context.Background()
+	pool, err := db.Open(ctx, d, db.Options{MaxReaders: 4})
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	if _, err := pool.Migrate(ctx); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return pool
+}
+
+// PostgresURL creates a new, empty schema in the test server and returns a
+// URL whose search_path is that schema; the schema is dropped at cleanup.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
 		t.Skip(EnvPostgres + " not set")
@@ -81,20 +98,12 @@ func Postgres(t testing.TB) *db.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	d, err := db.Open(ctx, u.String(), db.Options{MaxReaders: 4})
-	if err != nil {
-		t.Fatalf("open postgres schema: %v", err)
-	}
 	t.Cleanup(func() {
-		d.Close()
 		a, err := sql.Open("pgx", base)
 		if err == nil {
 			_, _ = a.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 			a.Close()
 		}
 	})
-	if _, err := d.Migrate(ctx); err != nil {
-		t.Fatalf("migrate postgres: %v", err)
-	}
-	return d
+	return u.String()
 }
