@@ -7,18 +7,26 @@ import (
 
 	"github.com/arengo/arengo/internal/identity"
 	"github.com/arengo/arengo/internal/kernel"
+	"github.com/arengo/arengo/internal/notify"
 	"github.com/arengo/arengo/internal/web"
 )
 
 // sessionAuth adapts the identity service to the web layer's Authenticator.
-type sessionAuth struct{ svc *identity.Service }
+type sessionAuth struct {
+	svc    *identity.Service
+	notify *notify.Service
+}
 
 func (a sessionAuth) Authenticate(ctx context.Context, token string) (*web.Viewer, error) {
 	u, err := a.svc.SessionUser(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return &web.Viewer{ID: u.ID, Nickname: u.Nickname, Email: u.Email, Locale: u.Locale, IsAdmin: u.IsAdmin}, nil
+	unread, err := a.notify.Unread(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &web.Viewer{ID: u.ID, Nickname: u.Nickname, Email: u.Email, Locale: u.Locale, IsAdmin: u.IsAdmin, Unread: unread}, nil
 }
 
 // withActor puts the audit actor (viewer, request ID, client address) into

@@ -14,6 +14,7 @@ import (
 	"github.com/arengo/arengo/internal/identity/spidlogin"
 	"github.com/arengo/arengo/internal/mail"
 	"github.com/arengo/arengo/internal/moderation"
+	"github.com/arengo/arengo/internal/notify"
 	"github.com/arengo/arengo/internal/space/process"
 	"github.com/arengo/arengo/internal/space/roles"
 	"github.com/arengo/arengo/internal/useradmin"
@@ -52,6 +53,7 @@ func templateSources() []web.TemplateSource {
 	return append([]web.TemplateSource{
 		web.BaseSource(),
 		mail.Templates(),
+		notify.Templates(),
 		identity.Templates(),
 		process.Templates(),
 		comments.Templates(),
@@ -66,7 +68,9 @@ func (a *App) wireModules() error {
 	ids := identity.NewService(a.DB, a.Clock, identity.Options{SessionIdle: a.Cfg.SessionIdle, SessionMax: a.Cfg.SessionMax})
 	a.Services = &Services{Identity: ids}
 	a.sweeps = append(a.sweeps, ids.Sweep)
-	a.Web.SetAuthenticator(sessionAuth{ids})
+	notes := notify.New(a.DB, a.Clock)
+	a.Web.SetAuthenticator(sessionAuth{svc: ids, notify: notes})
+	(&notify.Web{S: a.Web, Svc: notes}).Routes()
 	a.Web.Use(func(h http.Handler) http.Handler { return withActor(a.Web, h) })
 
 	lang := languageHandler{s: a.Web, users: ids}

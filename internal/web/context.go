@@ -14,6 +14,8 @@ type Viewer struct {
 	Email    string
 	Locale   string
 	IsAdmin  bool
+	// Unread is the number of unread in-app notifications (header badge).
+	Unread int
 }
 
 type ctxKey int

@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -206,9 +207,10 @@ func (h *Harness) Count(query string, args ...any) int {
 
 var tagRe = regexp.MustCompile(`<[^>]+>`)
 
-// Text strips tags and collapses spaces: assert on what a person reads.
-func Text(html string) string {
-	return strings.Join(strings.Fields(tagRe.ReplaceAllString(html, " ")), " ")
+// Text strips tags, decodes entities and collapses spaces: assert on what a
+// person reads.
+func Text(page string) string {
+	return strings.Join(strings.Fields(html.UnescapeString(tagRe.ReplaceAllString(page, " "))), " ")
 }
 
 // LastMail returns the newest outbox message to address.

@@ -1025,7 +1025,7 @@ func (m *Module) PublishReplies(ctx context.Context, c component.Component, in P
 				authors = append(authors, it.author)
 			}
 			byAuthor[it.author] = append(byAuthor[it.author], it)
-			params := fmt.Sprintf(`{"protocol":%q,"outcome":%q}`, it.protocol, it.outcome)
+			params := fmt.Sprintf(`{"protocol":%q,"outcome":%q,"outcome_key":%q}`, it.protocol, it.outcome, "consultation.outcome."+it.outcome)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, actor_id, ref_type, ref_id, url, params, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, it.author, NotificationReply, by, TypeObservation, it.obsID,
 				link+strconv.FormatInt(it.obsID, 10)+"#reply", params, now); err != nil {

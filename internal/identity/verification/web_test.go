@@ -45,7 +45,7 @@ func TestMyVerificationsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = apptest.Text(c.Get("/account/verifications").Body)
-	if !strings.Contains(text, "Secondo l&#39;anagrafe non risulti residente") || !strings.Contains(text, "SPID livello 2") || !strings.Contains(text, "Scaduta il") {
+	if !strings.Contains(text, "Secondo l'anagrafe non risulti residente") || !strings.Contains(text, "SPID livello 2") || !strings.Contains(text, "Scaduta il") {
 		t.Fatalf("non-resident: %s", text)
 	}
 	if strings.Contains(text, code) || strings.Contains(text, "Neri") {
