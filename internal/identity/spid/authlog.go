@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -31,28 +30,9 @@ type Record struct {
 
 // AuthLog stores records. Append assigns Seq, PrevHash and Hash itself, in
 // the same transaction that reads the last hash, so concurrent logins from
-// several instances still form one chain.
-//
-// Suggested table (the integrator owns the SQL implementation):
-//
-//	CREATE TABLE spid_auth_log (
-//	  seq           INTEGER PRIMARY KEY,      -- BIGINT on PostgreSQL; assigned as max(seq)+1 inside the tx
-//	  request_id    TEXT NOT NULL,
-//	  response_id   TEXT NOT NULL,
-//	  idp_entity_id TEXT NOT NULL,
-//	  outcome       TEXT NOT NULL,
-//	  request_xml   BLOB NOT NULL,            -- BYTEA on PostgreSQL
-//	  response_xml  BLOB NOT NULL,
-//	  requested_at  TIMESTAMP NOT NULL,       -- UTC
-//	  responded_at  TIMESTAMP NOT NULL,
-//	  prev_hash     BLOB NOT NULL,
-//	  hash          BLOB NOT NULL UNIQUE
-//	);
-//
-// On PostgreSQL, serialise appends with SELECT … ORDER BY seq DESC LIMIT 1
-// FOR UPDATE (or an advisory lock); on SQLite the single writer does it.
-// Rows older than 24 months may be pruned from the head only, keeping the
-// first remaining row's prev_hash as the new anchor.
+// several instances still form one chain. SQLAuthLog is the one the
+// platform uses; rows older than 24 months are pruned from the head only,
+// keeping the first remaining row's PrevHash as the new anchor.
 type AuthLog interface {
 	Append(ctx context.Context, r Record) error
 }
@@ -110,33 +90,4 @@ func VerifyChain(records []Record) error {
 		prev = r.Hash
 	}
 	return nil
-}
-
-// MemoryAuthLog is an in-process AuthLog for tests and the demo. It does not
-// satisfy AgID's retention rule: use the SQL implementation in production.
-type MemoryAuthLog struct {
-	mu      sync.Mutex
-	records []Record
-}
-
-// Append implements AuthLog.
-func (l *MemoryAuthLog) Append(_ context.Context, r Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var prev []byte
-	if n := len(l.records); n > 0 {
-		prev = l.records[n-1].Hash
-	}
-	r.Seq = int64(len(l.records) + 1)
-	r.PrevHash = prev
-	r.Hash = ChainHash(prev, r)
-	l.records = append(l.records, r)
-	return nil
-}
-
-// Records returns a copy of the chain.
-func (l *MemoryAuthLog) Records() []Record {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]Record(nil), l.records...)
 }

@@ -1,6 +1,7 @@
 package spid_test
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/base64"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arengo/arengo/internal/db"
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/internal/samlxml"
 )
@@ -23,9 +26,10 @@ func spCert(t testing.TB) *x509.Certificate {
 }
 
 func TestAuthnRequestPOST(t *testing.T) {
+	d := dbtest.SQLite(t)
 	for _, level := range []spid.Level{spid.SpidL1, spid.SpidL2, spid.SpidL3} {
 		t.Run(level.String(), func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, d)
 			rec := httptest.NewRecorder()
 			err := f.sp.StartLogin(rec, httptest.NewRequest(http.MethodGet, spBaseURL+"/spid/login", nil), spid.LoginRequest{
 				IdPEntityID: f.idp.EntityID(), Level: level, AttributeIndex: 1, ReturnTo: "/processes/7", ScriptURL: "/static/autosubmit.js",
@@ -110,7 +114,7 @@ func TestAuthnRequestPOST(t *testing.T) {
 }
 
 func TestAuthnRequestRedirect(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	rec := httptest.NewRecorder()
 	err := f.sp.StartLogin(rec, httptest.NewRequest(http.MethodGet, spBaseURL+"/spid/login", nil), spid.LoginRequest{
 		IdPEntityID: f.idp.EntityID(), Level: spid.SpidL2, Binding: spid.BindingRedirect,
@@ -174,15 +178,21 @@ func TestAuthnRequestRedirect(t *testing.T) {
 }
 
 func TestRequestStateKeptServerSide(t *testing.T) {
-	f := newFixture(t)
-	pl := f.startLogin(spid.SpidL3, spid.BindingPOST, 0)
-	st, err := f.store.Consume(t.Context(), pl.req.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Purpose != spid.PurposeLogin || st.Level != spid.SpidL3 || st.IdPEntityID != f.idp.EntityID() ||
-		st.RelayState != pl.relayState || st.ReturnTo != "/after-login" || !st.IssuedAt.Equal(testStart) ||
-		!st.ExpiresAt.Equal(testStart.Add(15*60e9)) || len(st.RequestXML) == 0 || st.BrowserBinding == pl.cookie.Value {
-		t.Fatalf("state %+v", st)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		pl := f.startLogin(spid.SpidL3, spid.BindingPOST, 0)
+		st, err := f.store.Consume(t.Context(), pl.req.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Purpose != spid.PurposeLogin || st.Level != spid.SpidL3 || st.IdPEntityID != f.idp.EntityID() ||
+			st.RelayState != pl.relayState || st.ReturnTo != "/after-login" || !st.IssuedAt.Equal(testStart) ||
+			!st.ExpiresAt.Equal(testStart.Add(15*60e9)) || len(st.RequestXML) == 0 || st.BrowserBinding == pl.cookie.Value {
+			t.Fatalf("state %+v", st)
+		}
+		sent, err := base64.StdEncoding.DecodeString(pl.sent.Get("SAMLRequest"))
+		if err != nil || !bytes.Equal(st.RequestXML, sent) {
+			t.Fatalf("stored request differs from the one sent (%v):\n%s\n%s", err, st.RequestXML, sent)
+		}
+	})
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/arengo/arengo/internal/db"
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
 )
@@ -535,64 +537,74 @@ func xsw8(d *etree.Document) {
 	obj.AddChild(orig)
 }
 
+// TestConformanceTable runs every case through the real ACS handler on the
+// SQL request store and authentication log, once per engine. The cases of
+// one engine share one migrated database, as the instances of a deployment
+// do: the replay and cross-browser cases then show that single use and the
+// browser binding hold in the database, not in process memory.
 func TestConformanceTable(t *testing.T) {
 	cases := conformanceCases()
 	if len(cases) < 100 {
 		t.Fatalf("conformance table has %d cases, want at least 100", len(cases))
 	}
-	t.Logf("%d hostile or malformed Response cases", len(cases))
 	seen := map[string]bool{}
 	for _, tc := range cases {
 		if seen[tc.name] {
 			t.Fatalf("duplicate case name %q", tc.name)
 		}
 		seen[tc.name] = true
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t)
-			level := tc.level
-			if level == 0 {
-				level = spid.SpidL2
-			}
-			pl := f.startLogin(level, spid.BindingPOST, 0)
-			var opts testidp.ResponseOptions
-			if tc.opts != nil {
-				opts = tc.opts(f)
-			}
-			x := f.buildResponse(pl, opts)
-			if tc.raw != nil {
-				x = tc.raw(x)
-			}
-			var status int
-			if tc.deliver != nil {
-				status = tc.deliver(f, pl, x)
-			} else {
-				status = f.deliver(pl, x).Code
-			}
-			a, err := f.result()
-			if a != nil || err == nil {
-				t.Fatalf("login accepted (status %d): %+v", status, a)
-			}
-			code, field := errCode(err)
-			if status != tc.status || code != tc.code || (tc.field != "" && field != tc.field) {
-				t.Fatalf("got %d %s %q (%v), want %d %s %q", status, code, field, err, tc.status, tc.code, tc.field)
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		// The table guards itself: with every case's tampering removed, the
+		// same fixture logs in. Otherwise a case could pass because the
+		// baseline is broken rather than because the check works.
+		t.Run("baseline logs in", func(t *testing.T) {
+			for _, level := range []spid.Level{spid.SpidL1, spid.SpidL2, spid.SpidL3} {
+				f := newFixture(t, d)
+				pl := f.startLogin(level, spid.BindingPOST, 0)
+				rec := f.deliver(pl, f.buildResponse(pl, testidp.ResponseOptions{}))
+				if a, err := f.result(); rec.Code != http.StatusSeeOther || err != nil || a == nil {
+					t.Fatalf("%s: baseline login failed: %d %v", level, rec.Code, err)
+				}
 			}
 		})
-	}
+		t.Logf("%d hostile or malformed Response cases", len(cases))
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				runConformanceCase(t, newFixture(t, d), tc)
+			})
+		}
+	})
 }
 
-// TestConformanceCasesDifferFromValid guards the table itself: with every
-// case's tampering removed, the same fixture logs in. Otherwise a case could
-// pass because the baseline is broken rather than because the check works.
-func TestConformanceBaselineLogsIn(t *testing.T) {
-	for _, level := range []spid.Level{spid.SpidL1, spid.SpidL2, spid.SpidL3} {
-		f := newFixture(t)
-		pl := f.startLogin(level, spid.BindingPOST, 0)
-		rec := f.deliver(pl, f.buildResponse(pl, testidp.ResponseOptions{}))
-		a, err := f.result()
-		if rec.Code != http.StatusSeeOther || err != nil || a == nil {
-			t.Fatalf("%s: baseline login failed: %d %v", level, rec.Code, err)
-		}
+func runConformanceCase(t *testing.T, f *fixture, tc conformanceCase) {
+	level := tc.level
+	if level == 0 {
+		level = spid.SpidL2
+	}
+	pl := f.startLogin(level, spid.BindingPOST, 0)
+	var opts testidp.ResponseOptions
+	if tc.opts != nil {
+		opts = tc.opts(f)
+	}
+	x := f.buildResponse(pl, opts)
+	if tc.raw != nil {
+		x = tc.raw(x)
+	}
+	var status int
+	if tc.deliver != nil {
+		status = tc.deliver(f, pl, x)
+	} else {
+		status = f.deliver(pl, x).Code
+	}
+	a, err := f.result()
+	if a != nil || err == nil {
+		t.Fatalf("login accepted (status %d): %+v", status, a)
+	}
+	code, field := errCode(err)
+	if status != tc.status || code != tc.code || (tc.field != "" && field != tc.field) {
+		t.Fatalf("got %d %s %q (%v), want %d %s %q", status, code, field, err, tc.status, tc.code, tc.field)
 	}
 }
 

@@ -31,13 +31,14 @@
 //     on refresh failure and a shuffled list for the SPID button (Registry).
 //   - A hash-chained authentication log of every request/response pair
 //     (AuthLog, ChainHash, VerifyChain).
+//   - SQL implementations of RequestStore and AuthLog on internal/db
+//     (SQLRequestStore, SQLAuthLog; tables in migration 0050_spid). The
+//     tests, conformance table included, run on them, on SQLite and on
+//     PostgreSQL.
 //   - The testidp subpackage: a real IdP for the demo and the tests.
 //
 // # What is not
 //
-//   - SQL implementations of RequestStore and AuthLog: the integrator adds
-//     them on internal/db (table shapes are in the interface comments). The
-//     in-memory ones here are for tests, the demo and single instances.
 //   - EncryptedAssertion (SPID does not use it; it is refused), the Artifact
 //     binding, IdP discovery other than the button list, CIE (OIDC, later).
 //   - Periodic registry refresh scheduling: call Registry.Refresh from a job.

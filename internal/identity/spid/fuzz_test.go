@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
 )
@@ -21,7 +22,7 @@ import (
 //
 //	go test ./internal/identity/spid -run '^$' -fuzz FuzzParseResponse -fuzztime 1m
 func FuzzParseResponse(f *testing.F) {
-	fx := newFixture(f)
+	fx := newFixture(f, dbtest.SQLite(f))
 	pl := fx.startLogin(spid.SpidL2, spid.BindingPOST, 0)
 	valid := fx.buildResponse(pl, testidp.ResponseOptions{})
 	yes := true

@@ -1,6 +1,7 @@
 package spid_test
 
 import (
+	crand "crypto/rand"
 	"encoding/base64"
 	"errors"
 	"html"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/arengo/arengo/internal/db"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
 )
@@ -97,8 +99,9 @@ type fixture struct {
 	sp      *spid.ServiceProvider
 	idp     *testidp.IdP
 	idps    spid.StaticIdPs
-	store   *spid.MemoryRequestStore
-	authLog *spid.MemoryAuthLog
+	db      *db.DB
+	store   *spid.SQLRequestStore
+	authLog *spid.SQLAuthLog
 	acs     http.Handler
 
 	mu        sync.Mutex
@@ -106,11 +109,20 @@ type fixture struct {
 	lastLogin *spid.Assertion
 }
 
-func newFixture(t testing.TB) *fixture {
+// newFixture builds an SP and a test IdP on the SQL stores of d. Many
+// fixtures may share one database (the conformance table runs every case on
+// one per engine): each draws its IDs from its own random seed, so their
+// requests never meet, and each has its own clock, so one case's expiry
+// does not age another's requests.
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
-	f := &fixture{t: t, clock: &testClock{t: testStart}, rand: rand.NewChaCha8([32]byte{1, 2, 3}), cfg: publicConfig(t)}
-	f.store = spid.NewMemoryRequestStore(f.clock.Now)
-	f.authLog = &spid.MemoryAuthLog{}
+	var seed [32]byte
+	if _, err := crand.Read(seed[:]); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, clock: &testClock{t: testStart}, rand: rand.NewChaCha8(seed), cfg: publicConfig(t), db: d}
+	f.store = &spid.SQLRequestStore{DB: d, Clock: f.clock.Now}
+	f.authLog = &spid.SQLAuthLog{DB: d, Clock: f.clock.Now}
 	sp, err := spid.New(f.cfg, spid.Options{Clock: f.clock.Now, Rand: f.rand, Requests: f.store, IdPs: &f.idps, AuthLog: f.authLog})
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +166,8 @@ type pendingLogin struct {
 	cookie     *http.Cookie
 	relayState string
 	startRec   *httptest.ResponseRecorder
+	// sent holds the HTTP-POST binding's form fields (nil for redirect).
+	sent url.Values
 }
 
 var formFieldRE = regexp.MustCompile(`<input type="hidden" name="([A-Za-z]+)" value="([^"]*)">`)
@@ -200,6 +214,7 @@ func (f *fixture) startLogin(level spid.Level, binding spid.Binding, attrIndex i
 		idpReq = httptest.NewRequest(http.MethodGet, rec.Header().Get("Location"), nil)
 	} else {
 		action, vals := formFields(f.t, rec.Body.String())
+		pl.sent = vals
 		idpReq = httptest.NewRequest(http.MethodPost, action, strings.NewReader(vals.Encode()))
 		idpReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

@@ -8,10 +8,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 
+	"github.com/arengo/arengo/internal/db"
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
 )
@@ -30,9 +31,13 @@ func mustLogin(t *testing.T, f *fixture, pl *pendingLogin, x []byte) *spid.Asser
 }
 
 func TestLoginEndToEnd(t *testing.T) {
+	dbtest.Each(t, testLoginEndToEnd)
+}
+
+func testLoginEndToEnd(t *testing.T, d *db.DB) {
 	for _, binding := range []spid.Binding{spid.BindingPOST, spid.BindingRedirect} {
 		t.Run(string(binding), func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, d)
 			pl := f.startLogin(spid.SpidL2, binding, 1)
 			p := f.person("resident-16")
 			x, err := f.idp.BuildResponse(pl.req, p, testidp.ResponseOptions{})
@@ -54,6 +59,10 @@ func TestLoginEndToEnd(t *testing.T) {
 }
 
 func TestLoginAccepted(t *testing.T) {
+	dbtest.Each(t, testLoginAccepted)
+}
+
+func testLoginAccepted(t *testing.T, d *db.DB) {
 	yes := true
 	cases := []struct {
 		name  string
@@ -106,7 +115,8 @@ func TestLoginAccepted(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
+			t.Parallel()
+			f := newFixture(t, d)
 			level := tc.level
 			if level == 0 {
 				level = spid.SpidL2
@@ -120,8 +130,14 @@ func TestLoginAccepted(t *testing.T) {
 	}
 }
 
+// TestAuthLogRecordsPairs reads the pairs back from the SQL log of each
+// engine: byte-exact, in order, and chained.
 func TestAuthLogRecordsPairs(t *testing.T) {
-	f := newFixture(t)
+	dbtest.Each(t, testAuthLogRecordsPairs)
+}
+
+func testAuthLogRecordsPairs(t *testing.T, d *db.DB) {
+	f := newFixture(t, d)
 	pl := f.startLogin(spid.SpidL2, spid.BindingPOST, 0)
 	good := f.buildResponse(pl, testidp.ResponseOptions{})
 	mustLogin(t, f, pl, good)
@@ -131,16 +147,23 @@ func TestAuthLogRecordsPairs(t *testing.T) {
 	// A Response answering nothing of ours is not a pair and is not logged.
 	f.deliver(pl2, bad)
 
-	recs := f.authLog.Records()
+	recs, err := f.authLog.Records(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(recs) != 2 {
 		t.Fatalf("%d records, want 2", len(recs))
 	}
 	if recs[0].Outcome != "ok" || !bytes.Equal(recs[0].ResponseXML, good) || recs[0].RequestID != pl.req.ID ||
-		!bytes.Contains(recs[0].RequestXML, []byte(pl.req.ID)) {
+		!bytes.Contains(recs[0].RequestXML, []byte(pl.req.ID)) || recs[0].IdPEntityID != f.idp.EntityID() ||
+		!recs[0].RespondedAt.Equal(testStart) || recs[0].Seq != 1 || len(recs[0].PrevHash) != 0 {
 		t.Fatalf("first record: %+v", recs[0].Outcome)
 	}
-	if recs[1].Outcome != string(spid.CodeConsentDenied) || !bytes.Equal(recs[1].ResponseXML, bad) {
+	if recs[1].Outcome != string(spid.CodeConsentDenied) || !bytes.Equal(recs[1].ResponseXML, bad) || recs[1].RequestID != pl2.req.ID {
 		t.Fatalf("second record outcome %q", recs[1].Outcome)
+	}
+	if err := f.authLog.Verify(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	if err := spid.VerifyChain(recs); err != nil {
 		t.Fatal(err)
@@ -169,7 +192,7 @@ type failingLog struct{}
 func (failingLog) Append(context.Context, spid.Record) error { return context.DeadlineExceeded }
 
 func TestLoginFailsWhenItCannotBeLogged(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	sp, err := spid.New(f.cfg, spid.Options{Clock: f.clock.Now, Rand: f.rand, Requests: f.store, IdPs: &f.idps, AuthLog: failingLog{}})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +209,7 @@ func TestLoginFailsWhenItCannotBeLogged(t *testing.T) {
 }
 
 func TestStartLoginRejectsBadInput(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	cases := []struct {
 		name string
 		lr   spid.LoginRequest
@@ -210,30 +233,39 @@ func TestStartLoginRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: wrote a response on error", tc.name)
 		}
 	}
+	var n int
+	if err := f.db.R().QueryRow(`SELECT COUNT(*) FROM spid_requests`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d requests stored after refusals (%v)", n, err)
+	}
 }
 
-func TestMemoryRequestStore(t *testing.T) {
-	clock := &testClock{t: testStart}
-	s := spid.NewMemoryRequestStore(clock.Now)
-	ctx := context.Background()
-	st := spid.RequestState{ID: "_a", ExpiresAt: testStart.Add(time.Minute)}
-	if err := s.Save(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Save(ctx, st); err == nil {
-		t.Fatal("duplicate ID accepted")
-	}
-	if got, err := s.Consume(ctx, "_a"); err != nil || got.ID != "_a" {
-		t.Fatalf("consume: %v", err)
-	}
-	if _, err := s.Consume(ctx, "_a"); err != spid.ErrRequestNotFound {
-		t.Fatalf("second consume: %v", err)
-	}
-	_ = s.Save(ctx, spid.RequestState{ID: "_b", ExpiresAt: testStart.Add(time.Minute)})
-	clock.Advance(time.Minute)
-	if _, err := s.Consume(ctx, "_b"); err != spid.ErrRequestNotFound {
-		t.Fatalf("expired consume: %v", err)
-	}
+// TestLoginAcrossInstances: two SP instances share one database, as behind
+// a load balancer. A login started on one completes on the other, and the
+// same Response replayed to the first is refused: single use lives in the
+// database, not in either process.
+func TestLoginAcrossInstances(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		pl := f.startLogin(spid.SpidL2, spid.BindingPOST, 0)
+		x := f.buildResponse(pl, testidp.ResponseOptions{})
+		first := f.acs
+
+		other, err := spid.New(f.cfg, spid.Options{Clock: f.clock.Now, Rand: f.rand, IdPs: &f.idps,
+			Requests: &spid.SQLRequestStore{DB: d, Clock: f.clock.Now}, AuthLog: &spid.SQLAuthLog{DB: d, Clock: f.clock.Now}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := f.acs.(spid.ACSHandler)
+		h.SP = other
+		f.acs = h
+		mustLogin(t, f, pl, x)
+
+		f.acs = first
+		rec := f.deliver(pl, x)
+		if _, err := f.result(); rec.Code != http.StatusForbidden || !errors.Is(err, &spid.Error{Code: spid.CodeUnknownRequest}) {
+			t.Fatalf("replay on the first instance: %d %v", rec.Code, err)
+		}
+	})
 }
 
 func TestErrorHTTPStatusAndMatching(t *testing.T) {

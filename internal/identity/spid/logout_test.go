@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arengo/arengo/internal/db"
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/internal/samlxml"
 )
@@ -52,10 +54,16 @@ func postForm(target string, vals url.Values, cookie *http.Cookie) *http.Request
 	return r
 }
 
+// TestSPInitiatedLogout runs on each engine: the logout request waits in the
+// SQL request store, which is also what refuses the replayed answer.
 func TestSPInitiatedLogout(t *testing.T) {
+	dbtest.Each(t, testSPInitiatedLogout)
+}
+
+func testSPInitiatedLogout(t *testing.T, d *db.DB) {
 	for _, binding := range []spid.Binding{spid.BindingPOST, spid.BindingRedirect} {
 		t.Run(string(binding), func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, d)
 			cookie := &http.Cookie{Name: "spid_binding", Value: strings.Repeat("cd", 32)}
 			start := httptest.NewRequest(http.MethodGet, spBaseURL+"/logout", nil)
 			start.AddCookie(cookie)
@@ -123,8 +131,9 @@ func TestSPInitiatedLogout(t *testing.T) {
 }
 
 func TestIdPInitiatedLogout(t *testing.T) {
+	d := dbtest.SQLite(t)
 	for _, failing := range []bool{false, true} {
-		f := newFixture(t)
+		f := newFixture(t, d)
 		x, err := f.idp.LogoutRequest(spEntityID, "_nameid", "_session")
 		if err != nil {
 			t.Fatal(err)
@@ -154,7 +163,7 @@ func TestIdPInitiatedLogout(t *testing.T) {
 }
 
 func TestIdPInitiatedLogoutRejected(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	good, err := f.idp.LogoutRequest(spEntityID, "_nameid", "_session")
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package spid_test
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,8 +32,10 @@ func privateConfig(t testing.TB) spid.Config {
 
 func newSP(t testing.TB, cfg spid.Config) *spid.ServiceProvider {
 	t.Helper()
-	f := newFixture(t)
-	sp, err := spid.New(cfg, spid.Options{Clock: f.clock.Now, Rand: f.rand, Requests: f.store, IdPs: &f.idps})
+	clock := &testClock{t: testStart}
+	// Metadata never reaches the request store; one without a database
+	// would fail loudly if it did.
+	sp, err := spid.New(cfg, spid.Options{Clock: clock.Now, Rand: rand.NewChaCha8([32]byte{1}), Requests: &spid.SQLRequestStore{Clock: clock.Now}, IdPs: spid.StaticIdPs{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
 )
@@ -49,7 +50,7 @@ func entities(mds ...[]byte) []byte {
 }
 
 func TestRegistryLoadsAndShuffles(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	a := testIdPMetadata(t, f, "https://a.example", "idp")
 	b := testIdPMetadata(t, f, "https://b.example", "other")
 	c := testIdPMetadata(t, f, "https://c.example", "idp")
@@ -105,7 +106,7 @@ func TestRegistryLoadsAndShuffles(t *testing.T) {
 }
 
 func TestRegistryKeepsLastKnownGood(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	md := testIdPMetadata(t, f, "https://a.example", "idp")
 	var fail atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +133,7 @@ func TestRegistryKeepsLastKnownGood(t *testing.T) {
 }
 
 func TestRegistryVerifiesMetadataSignature(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	md := testIdPMetadata(t, f, "https://a.example", "idp")
 	idpCert := keyPair(t, "idp").Cert
 	otherCert := keyPair(t, "other").Cert
@@ -164,7 +165,7 @@ func TestRegistryVerifiesMetadataSignature(t *testing.T) {
 func TestLoginThroughRegistry(t *testing.T) {
 	// The SP trusts the IdP through its published metadata, with two
 	// certificates (a key rollover): the second one signs.
-	f := newFixture(t)
+	f := newFixture(t, dbtest.SQLite(t))
 	md, err := f.idp.Metadata()
 	if err != nil {
 		t.Fatal(err)

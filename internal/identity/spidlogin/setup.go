@@ -64,8 +64,8 @@ type Module struct {
 	SPID     *Handlers
 	SP       *spid.ServiceProvider
 	Registry *spid.Registry
-	Requests *RequestStore
-	AuthLog  *AuthLog
+	Requests *spid.SQLRequestStore
+	AuthLog  *spid.SQLAuthLog
 	// TestIdP is the built-in IdP, demo mode only.
 	TestIdP *testidp.IdP
 	// Others are more strong logins shown under the SPID button; set them
@@ -119,8 +119,8 @@ func New(ctx context.Context, d Deps) (*Module, error) {
 		}
 	}
 
-	m.Requests = &RequestStore{DB: d.DB, Clock: d.Clock}
-	m.AuthLog = &AuthLog{DB: d.DB, Clock: d.Clock}
+	m.Requests = &spid.SQLRequestStore{DB: d.DB, Clock: d.Clock.Now}
+	m.AuthLog = &spid.SQLAuthLog{DB: d.DB, Clock: d.Clock.Now}
 	ref := &registryRef{}
 	m.SP, err = spid.New(spConfig(cfg, keyPEM, certPEM), spid.Options{
 		Clock: d.Clock.Now, Rand: d.Rand, Requests: m.Requests, IdPs: ref, AuthLog: m.AuthLog,

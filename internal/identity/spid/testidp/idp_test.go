@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
 )
@@ -87,7 +88,7 @@ func TestBrowserJourney(t *testing.T) {
 	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	rnd := rand.NewChaCha8([32]byte{7})
-	store := spid.NewMemoryRequestStore(clock)
+	store := &spid.SQLRequestStore{DB: dbtest.SQLite(t), Clock: clock}
 	var idps spid.StaticIdPs
 	sp, err := spid.New(spid.Config{
 		EntityID: "http://localhost:8080/spid/metadata", BaseURL: "http://localhost:8080",

@@ -1,4 +1,4 @@
-package spidlogin_test
+package spid_test
 
 import (
 	"context"
@@ -11,13 +11,11 @@ import (
 	"github.com/arengo/arengo/internal/db"
 	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/identity/spid"
-	"github.com/arengo/arengo/internal/identity/spidlogin"
-	"github.com/arengo/arengo/internal/kernel"
 )
 
 var storeNow = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
-func request(id string, now time.Time) spid.RequestState {
+func requestState(id string, now time.Time) spid.RequestState {
 	return spid.RequestState{
 		ID: id, Purpose: spid.PurposeLogin, IdPEntityID: "https://idp.example.org", Level: spid.SpidL2, AttributeIndex: 1,
 		RelayState: "relay-" + id, BrowserBinding: "binding", ReturnTo: "/processes/1", IssuedAt: now, ExpiresAt: now.Add(15 * time.Minute),
@@ -25,12 +23,12 @@ func request(id string, now time.Time) spid.RequestState {
 	}
 }
 
-func TestRequestStore(t *testing.T) {
+func TestSQLRequestStore(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		clock := &kernel.FixedClock{T: storeNow}
-		s := &spidlogin.RequestStore{DB: d, Clock: clock}
-		want := request("_a1", storeNow)
+		clock := &testClock{t: storeNow}
+		s := &spid.SQLRequestStore{DB: d, Clock: clock.Now}
+		want := requestState("_a1", storeNow)
 		if err := s.Save(ctx, want); err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +51,7 @@ func TestRequestStore(t *testing.T) {
 		}
 
 		// Expired: refused, and gone.
-		if err := s.Save(ctx, request("_old", storeNow)); err != nil {
+		if err := s.Save(ctx, requestState("_old", storeNow)); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(16 * time.Minute)
@@ -62,7 +60,7 @@ func TestRequestStore(t *testing.T) {
 		}
 
 		// Sweep removes what nobody answered.
-		if err := s.Save(ctx, request("_stale", storeNow)); err != nil {
+		if err := s.Save(ctx, requestState("_stale", storeNow)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Sweep(ctx); err != nil {
@@ -77,13 +75,13 @@ func TestRequestStore(t *testing.T) {
 
 // Two responses answering one request arrive at once (a replay racing the
 // original): exactly one consumer gets the request.
-func TestRequestStoreSingleUseUnderConcurrency(t *testing.T) {
+func TestSQLRequestStoreSingleUseUnderConcurrency(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := &spidlogin.RequestStore{DB: d, Clock: &kernel.FixedClock{T: storeNow}}
+		s := &spid.SQLRequestStore{DB: d, Clock: (&testClock{t: storeNow}).Now}
 		for round := 0; round < 5; round++ {
 			id := fmt.Sprintf("_race%d", round)
-			if err := s.Save(ctx, request(id, storeNow)); err != nil {
+			if err := s.Save(ctx, requestState(id, storeNow)); err != nil {
 				t.Fatal(err)
 			}
 			var wg sync.WaitGroup
@@ -114,7 +112,7 @@ func TestRequestStoreSingleUseUnderConcurrency(t *testing.T) {
 	})
 }
 
-func record(i int, at time.Time) spid.Record {
+func logRecord(i int, at time.Time) spid.Record {
 	return spid.Record{
 		RequestID: fmt.Sprintf("_req%d", i), ResponseID: fmt.Sprintf("_resp%d", i), IdPEntityID: "https://idp.example.org",
 		Outcome: "ok", RequestXML: []byte(fmt.Sprintf("<AuthnRequest n=%q/>", fmt.Sprint(i))), ResponseXML: []byte(fmt.Sprintf("<Response n=%q/>", fmt.Sprint(i))),
@@ -122,15 +120,15 @@ func record(i int, at time.Time) spid.Record {
 	}
 }
 
-func TestAuthLogChain(t *testing.T) {
+func TestSQLAuthLogChain(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		l := &spidlogin.AuthLog{DB: d, Clock: &kernel.FixedClock{T: storeNow}}
+		l := &spid.SQLAuthLog{DB: d, Clock: (&testClock{t: storeNow}).Now}
 		if err := l.Verify(ctx); err != nil {
 			t.Fatalf("empty log: %v", err)
 		}
 		for i := 1; i <= 4; i++ {
-			if err := l.Append(ctx, record(i, storeNow.Add(time.Duration(i)*time.Minute))); err != nil {
+			if err := l.Append(ctx, logRecord(i, storeNow.Add(time.Duration(i)*time.Minute))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -178,16 +176,16 @@ func TestAuthLogChain(t *testing.T) {
 	})
 }
 
-func TestAuthLogConcurrentAppends(t *testing.T) {
+func TestSQLAuthLogConcurrentAppends(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		l := &spidlogin.AuthLog{DB: d, Clock: &kernel.FixedClock{T: storeNow}}
+		l := &spid.SQLAuthLog{DB: d, Clock: (&testClock{t: storeNow}).Now}
 		var wg sync.WaitGroup
 		for i := 0; i < 8; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := l.Append(ctx, record(i, storeNow)); err != nil {
+				if err := l.Append(ctx, logRecord(i, storeNow)); err != nil {
 					t.Errorf("append %d: %v", i, err)
 				}
 			}()
@@ -208,14 +206,14 @@ func TestAuthLogConcurrentAppends(t *testing.T) {
 
 // Records older than 24 months go, from the head only; what remains still
 // verifies and new records continue the chain.
-func TestAuthLogRetention(t *testing.T) {
+func TestSQLAuthLogRetention(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		clock := &kernel.FixedClock{T: storeNow}
-		l := &spidlogin.AuthLog{DB: d, Clock: clock}
+		clock := &testClock{t: storeNow}
+		l := &spid.SQLAuthLog{DB: d, Clock: clock.Now}
 		start := storeNow.AddDate(-3, 0, 0)
 		for i := 1; i <= 5; i++ {
-			if err := l.Append(ctx, record(i, start.AddDate(0, 6*(i-1), 0))); err != nil {
+			if err := l.Append(ctx, logRecord(i, start.AddDate(0, 6*(i-1), 0))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -234,7 +232,7 @@ func TestAuthLogRetention(t *testing.T) {
 		if err := l.Verify(ctx); err != nil {
 			t.Fatalf("pruned chain: %v", err)
 		}
-		if err := l.Append(ctx, record(6, storeNow)); err != nil {
+		if err := l.Append(ctx, logRecord(6, storeNow)); err != nil {
 			t.Fatal(err)
 		}
 		if err := l.Verify(ctx); err != nil {
