@@ -65,7 +65,8 @@ func templateSources() []web.TemplateSource {
 
 // wireModules builds the services and registers every module's routes.
 func (a *App) wireModules() error {
-	ids := identity.NewService(a.DB, a.Clock, identity.Options{SessionIdle: a.Cfg.SessionIdle, SessionMax: a.Cfg.SessionMax})
+	ids := identity.NewService(a.DB, a.Clock, identity.Options{SessionIdle: a.Cfg.SessionIdle, SessionMax: a.Cfg.SessionMax,
+		Hash: identity.HashParams{MemoryKiB: uint32(a.Cfg.Argon2MemoryKiB), Time: uint32(a.Cfg.Argon2Time)}})
 	a.Services = &Services{Identity: ids}
 	a.sweeps = append(a.sweeps, ids.Sweep)
 	notes := notify.New(a.DB, a.Clock)

@@ -34,6 +34,10 @@ type Config struct {
 	SMTPPassword  string        // ARENGO_SMTP_PASSWORD(_FILE)
 	MailFrom      string        // ARENGO_MAIL_FROM
 	ShutdownGrace time.Duration // ARENGO_SHUTDOWN_GRACE
+	// Argon2MemoryKiB and Argon2Time are the argon2id costs of new password
+	// hashes (ARENGO_ARGON2_MEMORY_KIB, ARENGO_ARGON2_TIME); 0 = 65536 KiB, 3.
+	Argon2MemoryKiB int64
+	Argon2Time      int64
 
 	// SPID service provider (internal/identity/spidlogin). SPID is on when
 	// SPIDKeyFile is set, or in demo mode (built-in test IdP).
@@ -174,6 +178,8 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	str(&c.SMTPPassword, "ARENGO_SMTP_PASSWORD")
 	str(&c.MailFrom, "ARENGO_MAIL_FROM")
 	duration(&c.ShutdownGrace, "ARENGO_SHUTDOWN_GRACE")
+	integer(&c.Argon2MemoryKiB, "ARENGO_ARGON2_MEMORY_KIB")
+	integer(&c.Argon2Time, "ARENGO_ARGON2_TIME")
 	str(&c.SPIDEntityID, "ARENGO_SPID_ENTITY_ID")
 	str(&c.SPIDKeyFile, "ARENGO_SPID_KEY_FILE")
 	str(&c.SPIDCertFile, "ARENGO_SPID_CERT_FILE")

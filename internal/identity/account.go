@@ -212,7 +212,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 	if err := v.Err(); err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.opt.Hash.Hash(password)
 	if err != nil {
 		return User{}, err
 	}
@@ -274,7 +274,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID int64, current, pas
 	if err := v.Err(); err != nil {
 		return err
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.opt.Hash.Hash(password)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ func (u User) Deleted() bool { return u.DeletedAt.Valid }
 type Options struct {
 	SessionIdle time.Duration // a session unused this long expires
 	SessionMax  time.Duration // a session expires this long after login, used or not
+	Hash        HashParams    // argon2id costs for new password hashes; zero = DefaultHashParams
 }
 
 // Service is the accounts use-case layer.
@@ -233,7 +234,7 @@ func (s *Service) prepareUser(nu NewUser) (User, string, error) {
 	if !kernel.ValidLocale(nu.Locale) {
 		nu.Locale = kernel.LocaleIT
 	}
-	hash, err := HashPassword(nu.Password)
+	hash, err := s.opt.Hash.Hash(nu.Password)
 	if err != nil {
 		return User{}, "", err
 	}

@@ -20,15 +20,34 @@ const (
 	argonSaltLen = 16
 )
 
-// HashPassword returns an encoded argon2id hash of password, in the PHC
-// string format ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+// HashParams are the argon2id cost parameters for new hashes. Existing
+// hashes carry their own parameters, so changing these never locks anyone
+// out.
+type HashParams struct {
+	MemoryKiB uint32
+	Time      uint32
+}
+
+// DefaultHashParams returns the production parameters.
+func DefaultHashParams() HashParams { return HashParams{MemoryKiB: argonMemory, Time: argonTime} }
+
+// HashPassword returns an encoded argon2id hash of password with the
+// default parameters, in the PHC string format ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
 func HashPassword(password string) (string, error) {
+	return DefaultHashParams().Hash(password)
+}
+
+// Hash returns an encoded argon2id hash of password with p's costs.
+func (p HashParams) Hash(password string) (string, error) {
+	if p.MemoryKiB == 0 || p.Time == 0 {
+		p = DefaultHashParams()
+	}
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("identity: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 

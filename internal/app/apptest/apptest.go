@@ -60,6 +60,9 @@ func NewWithDB(t testing.TB, d *db.DB, opts ...Option) *Harness {
 	cfg := config.Defaults()
 	cfg.DatabaseURL = "test"
 	cfg.OrgName = "Comune di Prova"
+	// Cheap password hashes: tests create hundreds of accounts. The
+	// production costs are covered by the identity package's own tests.
+	cfg.Argon2MemoryKiB, cfg.Argon2Time = 1024, 1
 	for _, o := range opts {
 		o(&cfg)
 	}
