@@ -84,7 +84,7 @@ func (a *App) wireModules() error {
 	}
 	a.Services.IdentityX = idx
 	strong, err := spidlogin.New(context.Background(), spidlogin.Deps{Cfg: a.Cfg, S: a.Web, DB: a.DB, Users: ids,
-		Verify: idx.Verification, Keys: idx.Keys, Clock: a.Clock, Log: a.Log})
+		Verify: idx.Verification, Keys: idx.Keys, Clock: a.Clock, Log: a.Log, Limiter: a.Limiter})
 	if err != nil {
 		return err
 	}

@@ -633,3 +633,21 @@ func TestPrivacyAndAccessibilityPages(t *testing.T) {
 		}
 	}
 }
+
+// A "next" with a tab after the first slash reads as "//evil.example" to a
+// browser: signing in must not send the participant there.
+func TestLoginNextWithControlCharacterStaysOnSite(t *testing.T) {
+	h := apptest.New(t)
+	h.CreateUser("tab@example.it", "tabulata", false)
+	c := h.Client()
+	r := c.Get("/login?next=%2F%09%2Fevil.example")
+	if r.Status != 200 || strings.Contains(r.Body, `name="next" value="/&#9;`) {
+		t.Fatalf("login page kept the hostile next: %d", r.Status)
+	}
+	for _, next := range []string{"/\t/evil.example", "/\n/evil.example", "/\t\\evil.example"} {
+		r := h.Client().Post("/login", url.Values{"email": {"tab@example.it"}, "password": {"correct-horse-battery"}, "next": {next}})
+		if r.Status != http.StatusSeeOther || r.Location != "/" {
+			t.Fatalf("next %q: %d %q", next, r.Status, r.Location)
+		}
+	}
+}

@@ -37,3 +37,34 @@ func TestRequireUserAndAdmin(t *testing.T) {
 		}
 	}
 }
+
+// Browsers remove tabs and line breaks from a Location before parsing it,
+// so a "next" carrying one in the second place would leave the site.
+func TestSafeNextRefusesControlCharacters(t *testing.T) {
+	cases := map[string]string{
+		"/account":             "/account",
+		"/processes?x=1#c":     "/processes?x=1#c",
+		"/\t/evil.example":     "/",
+		"/\t\\evil.example":    "/",
+		"/\n/evil.example":     "/",
+		"/\r\n/evil.example":   "/",
+		"/\x00/evil.example":   "/",
+		"/\x7f/evil.example":   "/",
+		"//evil.example":       "/",
+		"/\\evil.example":      "/",
+		"https://evil.example": "/",
+		"evil":                 "/",
+	}
+	for in, want := range cases {
+		if got := SafeNext(in, "/"); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)
+		}
+		w := httptest.NewRecorder()
+		if err := Redirect(w, httptest.NewRequest(http.MethodPost, "/login", nil), in); err != nil {
+			t.Fatal(err)
+		}
+		if loc := w.Header().Get("Location"); loc != want {
+			t.Errorf("Redirect(%q): Location %q, want %q", in, loc, want)
+		}
+	}
+}

@@ -64,12 +64,18 @@ func SessionTokenFrom(ctx context.Context) string {
 }
 
 // ClientIP returns the client's address. X-Forwarded-For is trusted only
-// when the server is configured to sit behind a proxy.
+// when the server is configured to sit behind a proxy, and then only its
+// last entry: the one our proxy appended. Earlier entries are whatever the
+// client sent, so trusting the first would let anyone pick the address that
+// rate limits and the audit log key on.
 func (s *Server) ClientIP(r *http.Request) string {
 	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
+		if xffs := r.Header.Values("X-Forwarded-For"); len(xffs) > 0 {
+			xff := xffs[len(xffs)-1]
+			last := xff[strings.LastIndexByte(xff, ',')+1:]
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
+				return ip.String()
+			}
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

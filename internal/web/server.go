@@ -176,8 +176,12 @@ func Redirect(w http.ResponseWriter, r *http.Request, path string) error {
 
 // SafeNext returns next if it is a local path (no scheme, no host, no "//"),
 // else fallback: redirect targets from the user never leave the site.
+// Control characters are refused anywhere: browsers delete tabs and line
+// breaks from a Location before parsing it, so "/\t/evil.example" would
+// become "//evil.example" — another site.
 func SafeNext(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
 		return fallback
 	}
 	return next

@@ -248,6 +248,9 @@ func (l *Login) start(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := l.flow.AllowStart(w, r); !ok {
+		return err
+	}
 	ctx := r.Context()
 	d, _, err := l.provider(ctx)
 	if err != nil {

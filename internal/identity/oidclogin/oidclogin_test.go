@@ -23,6 +23,7 @@ import (
 	"github.com/arengo/arengo/internal/app/apptest"
 	"github.com/arengo/arengo/internal/config"
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
+	"github.com/arengo/arengo/internal/identity/spidlogin"
 )
 
 const (
@@ -306,5 +307,24 @@ func TestOIDCRefusals(t *testing.T) {
 	}
 	if n := h.Count(`SELECT COUNT(*) FROM strong_login_pending`); n != 0 {
 		t.Fatalf("%d pending logins after refusals", n)
+	}
+}
+
+// Each start stores a state row: one address may start only so many.
+func TestOIDCStartsAreRateLimitedPerAddress(t *testing.T) {
+	h, _ := setup(t)
+	c := h.Client()
+	limit := spidlogin.DefaultStartLimit().Max
+	for i := 0; i < limit; i++ {
+		if r := c.Post("/login/oidc", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("start %d: %d", i+1, r.Status)
+		}
+	}
+	r := c.Post("/login/oidc", nil)
+	if r.Status != http.StatusTooManyRequests || !strings.Contains(apptest.Text(r.Body), "troppi accessi") {
+		t.Fatalf("start over the limit: %d %s", r.Status, apptest.Text(r.Body))
+	}
+	if n := h.Count(`SELECT COUNT(*) FROM oidc_states`); n != limit {
+		t.Fatalf("%d states stored, want %d", n, limit)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/arengo/arengo/internal/identity"
 	"github.com/arengo/arengo/internal/identity/verification"
 	"github.com/arengo/arengo/internal/kernel"
+	"github.com/arengo/arengo/internal/ratelimit"
 	"github.com/arengo/arengo/internal/secure"
 	"github.com/arengo/arengo/internal/web"
 )
@@ -56,6 +58,36 @@ type Flow struct {
 	// PendingTTL bounds the time between the provider and the nickname page
 	// (default 30 minutes).
 	PendingTTL time.Duration
+	// Limiter bounds how often one address may start a strong login (nil:
+	// no limit, for tests of other things). Every start stores a request
+	// and, for SPID, signs it and writes it to the authentication log, so an
+	// unbounded start is a cheap way to fill the database.
+	Limiter *ratelimit.Limiter
+	// StartLimit is that bound; zero: DefaultStartLimit.
+	StartLimit ratelimit.Rule
+}
+
+// DefaultStartLimit is how many strong logins one address may start: far
+// more than a family behind one router needs, far fewer than a flood.
+func DefaultStartLimit() ratelimit.Rule { return ratelimit.Rule{Max: 30, Window: 10 * time.Minute} }
+
+// AllowStart records one start of a strong login from this request's
+// address. When the address is over the limit it answers 429 with the
+// problem page and returns false; the caller then stops.
+func (f *Flow) AllowStart(w http.ResponseWriter, r *http.Request) (bool, error) {
+	if f.Limiter == nil {
+		return true, nil
+	}
+	rule := f.StartLimit
+	if rule.Max <= 0 || rule.Window <= 0 {
+		rule = DefaultStartLimit()
+	}
+	err := f.Limiter.Allow(r.Context(), "strong-login:ip:"+f.S.ClientIP(r), rule)
+	if errors.Is(err, kernel.ErrRateLimited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(rule.Window.Seconds())))
+		return false, f.problem(w, r, http.StatusTooManyRequests, "spidlogin.problem.rate_limited")
+	}
+	return err == nil, err
 }
 
 // SAMLSession is the IdP session behind a local session, kept for single logout.

@@ -21,6 +21,7 @@ import (
 	"github.com/arengo/arengo/internal/identity/spid/testidp"
 	"github.com/arengo/arengo/internal/identity/verification"
 	"github.com/arengo/arengo/internal/kernel"
+	"github.com/arengo/arengo/internal/ratelimit"
 	"github.com/arengo/arengo/internal/secure"
 	"github.com/arengo/arengo/internal/web"
 )
@@ -51,6 +52,8 @@ type Deps struct {
 	Keys   *secure.Keyring
 	Clock  kernel.Clock
 	Log    *slog.Logger
+	// Limiter bounds strong-login starts per address (see Flow.Limiter).
+	Limiter *ratelimit.Limiter
 	// Rand defaults to crypto/rand.
 	Rand io.Reader
 	// HTTPClient fetches IdP metadata URLs; default: 30-second timeout.
@@ -89,7 +92,7 @@ func New(ctx context.Context, d Deps) (*Module, error) {
 	if d.Rand == nil {
 		d.Rand = rand.Reader
 	}
-	flow := &Flow{S: d.S, DB: d.DB, Users: d.Users, Verify: d.Verify, Keys: d.Keys, Clock: d.Clock, Rand: d.Rand, Log: d.Log}
+	flow := &Flow{S: d.S, DB: d.DB, Users: d.Users, Verify: d.Verify, Keys: d.Keys, Clock: d.Clock, Rand: d.Rand, Log: d.Log, Limiter: d.Limiter}
 	m := &Module{Flow: flow, s: d.S, log: d.Log, refresh: d.Cfg.SPIDIdPRefresh}
 	if m.refresh <= 0 {
 		m.refresh = 12 * time.Hour

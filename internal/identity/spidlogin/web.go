@@ -168,6 +168,9 @@ func (h *Handlers) start(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := h.Flow.AllowStart(w, r); !ok {
+		return err
+	}
 	next, level := web.SafeNext(form.Get("next"), ""), h.level(form.Get("level"))
 	entity := form.Get("idp")
 	idp, err := h.IdPs.IdP(entity)

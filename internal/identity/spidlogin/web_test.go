@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/arengo/arengo/internal/app/apptest"
 	"github.com/arengo/arengo/internal/config"
@@ -588,5 +589,33 @@ func TestAnomalyPages(t *testing.T) {
 	}
 	if n := h.Count(`SELECT COUNT(*) FROM users`); n != 0 {
 		t.Fatal("account created from an anomaly")
+	}
+}
+
+// Every start stores a signed request and an authentication-log entry: one
+// address may start only so many, then gets a 429 page and nothing stored.
+func TestLoginStartsAreRateLimitedPerAddress(t *testing.T) {
+	h := harness(t)
+	c := h.Client()
+	idp := testIdPEntity(t, h, c)
+	limit := spidlogin.DefaultStartLimit().Max
+	for i := 0; i < limit; i++ {
+		if r := c.Post("/login/spid", url.Values{"idp": {idp}}); r.Status != http.StatusOK {
+			t.Fatalf("start %d: %d", i+1, r.Status)
+		}
+	}
+	before := h.Count(`SELECT COUNT(*) FROM spid_requests`)
+	r := c.Post("/login/spid", url.Values{"idp": {idp}})
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" ||
+		!strings.Contains(apptest.Text(r.Body), "troppi accessi") {
+		t.Fatalf("start over the limit: %d %s", r.Status, apptest.Text(r.Body))
+	}
+	if after := h.Count(`SELECT COUNT(*) FROM spid_requests`); after != before {
+		t.Fatalf("a refused start stored a request: %d → %d", before, after)
+	}
+	// The window passes: the address may start again.
+	h.Clock.Advance(spidlogin.DefaultStartLimit().Window + time.Second)
+	if r := c.Post("/login/spid", url.Values{"idp": {idp}}); r.Status != http.StatusOK {
+		t.Fatalf("after the window: %d", r.Status)
 	}
 }

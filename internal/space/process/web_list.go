@@ -11,6 +11,9 @@ import (
 // PageSize is how many processes the list shows per page.
 const PageSize = 20
 
+// maxPage bounds the page number read from the URL.
+const maxPage = 1_000_000
+
 type listData struct {
 	Cards       []card
 	Total       int
@@ -47,6 +50,9 @@ func (h *Handlers) list(w http.ResponseWriter, r *http.Request) error {
 	if page < 1 {
 		page = 1
 	}
+	// Far past any real list, and small enough that the offset cannot
+	// overflow into a negative number.
+	page = min(page, maxPage)
 	f.Offset = (page - 1) * PageSize
 	ps, total, err := h.Svc.List(r.Context(), f)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/arengo/arengo/internal/app/apptest"
+	"github.com/arengo/arengo/internal/db"
+	"github.com/arengo/arengo/internal/db/dbtest"
 	"github.com/arengo/arengo/internal/kernel"
 	"github.com/arengo/arengo/internal/space/process"
 )
@@ -480,4 +482,26 @@ func TestPactEditorAndPublicPact(t *testing.T) {
 	if n := h.Count(`SELECT COUNT(*) FROM audit_log WHERE action IN ('pact.publish', 'pact.save_draft')`); n != 3 {
 		t.Fatalf("audit: %d", n)
 	}
+}
+
+// A page number from an edited URL, however large, shows an empty page
+// rather than overflowing into a negative OFFSET (which PostgreSQL refuses).
+func TestListHugePageNumber(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := apptest.NewWithDB(t, d)
+		s := newSeed(t, h)
+		s.process("unico", "Processo unico", day(2026, 1, 1), day(2027, 1, 1), true, 0)
+		c := h.Client()
+		for _, p := range []string{"9223372036854775807", "461168601842738791", "99999999999999999999", "1000001"} {
+			if r := get(t, c, "/processes?page="+p, 200); strings.Contains(r.Body, `href="/processes/unico"`) {
+				t.Errorf("page %s shows the first page's process", p)
+			}
+		}
+		// Unreadable numbers are the first page.
+		for _, p := range []string{"-3", "0", "abc"} {
+			if r := get(t, c, "/processes?page="+p, 200); !strings.Contains(r.Body, `href="/processes/unico"`) {
+				t.Errorf("page %s is not the first page", p)
+			}
+		}
+	})
 }
