@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,7 +120,7 @@ func Wire(cfg config.Config, log *slog.Logger, clock kernel.Clock, d *db.DB) (*A
 		}
 		fmt.Fprintln(w, "ready")
 	}))
-	a.Web.HandleHTTP("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	a.Web.HandleHTTP("GET /metrics", metricsAuth(cfg.MetricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
 	var sender mail.Sender = mail.HoldSender{Log: log}
 	if cfg.SMTPHost != "" {
@@ -130,6 +131,23 @@ func Wire(cfg config.Config, log *slog.Logger, clock kernel.Clock, d *db.DB) (*A
 	mw := &mail.Worker{DB: d, Sender: sender, Clock: clock, Log: log}
 	a.workers = append(a.workers, mw.Run, a.sweeper)
 	return a, nil
+}
+
+// metricsAuth guards the Prometheus endpoint with a bearer token when one
+// is configured (route counts and runtime figures are not for the public).
+func metricsAuth(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler is the HTTP handler with all middleware.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/arengo/arengo/internal/app/apptest"
+	"github.com/arengo/arengo/internal/config"
 )
 
 func TestPlatformBasics(t *testing.T) {
@@ -79,5 +80,23 @@ func TestPlatformBasics(t *testing.T) {
 	// /dev/mail exists only in demo mode.
 	if r := c.Get("/dev/mail"); r.Status != 404 {
 		t.Fatalf("/dev/mail outside demo: %d", r.Status)
+	}
+}
+
+func TestMetricsToken(t *testing.T) {
+	h := apptest.New(t, func(c *config.Config) { c.MetricsToken = "s3cret" })
+	c := h.Client()
+	if r := c.Get("/metrics"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("metrics without token: %d", r.Status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, h.URL("/metrics"), nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics with token: %d", resp.StatusCode)
 	}
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// hashes (ARENGO_ARGON2_MEMORY_KIB, ARENGO_ARGON2_TIME); 0 = 65536 KiB, 3.
 	Argon2MemoryKiB int64
 	Argon2Time      int64
+	// MetricsToken, when set, is required as "Authorization: Bearer …" on
+	// /metrics (ARENGO_METRICS_TOKEN(_FILE)).
+	MetricsToken string
 
 	// SPID service provider (internal/identity/spidlogin). SPID is on when
 	// SPIDKeyFile is set, or in demo mode (built-in test IdP).
@@ -180,6 +183,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	duration(&c.ShutdownGrace, "ARENGO_SHUTDOWN_GRACE")
 	integer(&c.Argon2MemoryKiB, "ARENGO_ARGON2_MEMORY_KIB")
 	integer(&c.Argon2Time, "ARENGO_ARGON2_TIME")
+	str(&c.MetricsToken, "ARENGO_METRICS_TOKEN")
 	str(&c.SPIDEntityID, "ARENGO_SPID_ENTITY_ID")
 	str(&c.SPIDKeyFile, "ARENGO_SPID_KEY_FILE")
 	str(&c.SPIDCertFile, "ARENGO_SPID_CERT_FILE")
