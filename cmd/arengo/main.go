@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return admin(ctx, args[1:], getenv, stdout, stderr)
 	case "census":
 		return censusCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "seed": // arengo seed consultation: generated content for measuring performance (cmd/arengo/seed.go)
+		return seedCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "arengo", version)
 		return nil

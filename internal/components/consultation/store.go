@@ -107,30 +107,55 @@ func (s store) paragraph(ctx context.Context, q db.Querier, componentID, id int6
 }
 
 // paragraphStats returns, per paragraph, the observations not withdrawn by
-// published outcome ("" for not yet answered): one grouped query for the
-// whole document.
+// published outcome ("" for not yet answered), whatever the document's
+// size in two queries that read only indexes (0071): joining them in SQL
+// would fetch every reply's row, texts included, and took twice as long
+// with 5,000 observations.
 func (s store) paragraphStats(ctx context.Context, componentID int64) (map[int64]map[string]int, error) {
-	rows, err := s.db.R().QueryContext(ctx, `SELECT o.paragraph_id, COALESCE(r.outcome, ''), COUNT(*)
-		FROM consultation_observations o
-		LEFT JOIN consultation_replies r ON r.observation_id = o.id AND r.published_at IS NOT NULL
-		WHERE o.component_id = $1 AND o.status = 'filed'
-		GROUP BY o.paragraph_id, COALESCE(r.outcome, '')`, componentID)
+	rows, err := s.db.R().QueryContext(ctx, `SELECT id, paragraph_id FROM consultation_observations
+		WHERE component_id = $1 AND status = 'filed'`, componentID)
 	if err != nil {
 		return nil, fmt.Errorf("consultation: paragraph stats: %w", err)
 	}
-	defer rows.Close()
+	paraOf := map[int64]int64{}
 	out := map[int64]map[string]int{}
 	for rows.Next() {
-		var pid int64
-		var outcome string
-		var n int
-		if err := rows.Scan(&pid, &outcome, &n); err != nil {
+		var id, pid int64
+		if err := rows.Scan(&id, &pid); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("consultation: paragraph stats: %w", err)
 		}
+		paraOf[id] = pid
 		if out[pid] == nil {
 			out[pid] = map[string]int{}
 		}
-		out[pid][outcome] = n
+		out[pid][""]++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("consultation: paragraph stats: %w", err)
+	}
+	rows, err = s.db.R().QueryContext(ctx, `SELECT observation_id, outcome FROM consultation_replies
+		WHERE component_id = $1 AND published_at IS NOT NULL`, componentID)
+	if err != nil {
+		return nil, fmt.Errorf("consultation: paragraph outcomes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var outcome string
+		if err := rows.Scan(&id, &outcome); err != nil {
+			return nil, fmt.Errorf("consultation: paragraph outcomes: %w", err)
+		}
+		pid, ok := paraOf[id]
+		if !ok {
+			continue // withdrawn after its reply was published
+		}
+		byOutcome := out[pid]
+		byOutcome[outcome]++
+		if byOutcome[""]--; byOutcome[""] == 0 {
+			delete(byOutcome, "")
+		}
 	}
 	return out, rows.Err()
 }
@@ -246,7 +271,10 @@ func (f ListFilter) order() string {
 func (s store) list(ctx context.Context, componentID int64, f ListFilter) ([]*Observation, int, error) {
 	where, args := f.where(componentID)
 	var total int
-	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*)`+observationFrom+where, args...).Scan(&total); err != nil {
+	// The filters read only o and r; sections and paragraphs always match
+	// (foreign keys), so the count skips joining them and the authors.
+	if err := s.db.R().QueryRowContext(ctx, `SELECT COUNT(*) FROM consultation_observations o
+		LEFT JOIN consultation_replies r ON r.observation_id = o.id`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("consultation: count observations: %w", err)
 	}
 	var out []*Observation
