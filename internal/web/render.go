@@ -162,6 +162,18 @@ func (s *Server) RenderStatus(w http.ResponseWriter, r *http.Request, status int
 // T translates key with name/value args.
 func (p *Page) T(key string, args ...any) string { return p.cat.T(p.Locale, key, args...) }
 
+// Bind readies a second form of the page (the first is .Form) so that its
+// fields get their labels and hints in the page's language: a form built
+// with NewForm has no catalog, and a field without a label is unusable.
+func (p *Page) Bind(f *Form) *Form {
+	if f == nil {
+		f = &Form{}
+	}
+	f.locale = p.Locale
+	f.cat = p.cat
+	return f
+}
+
 // TN translates a plural key.
 func (p *Page) TN(key string, n int, args ...any) string { return p.cat.TN(p.Locale, key, n, args...) }
 

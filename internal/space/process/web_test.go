@@ -358,6 +358,11 @@ func TestAdminPhases(t *testing.T) {
 
 	page := get(t, admin, base+"/phases", 200)
 	mustContain(t, page, "Proposte", "Voto Fase in corso", "Sposta prima «Voto»", "Segui le date delle fasi")
+	// The pin select is a second form on the page: it needs its own label and hint.
+	if !strings.Contains(page.Body, `<label for="f-pinned_phase_id" class="form-label">Fase in corso</label>`) ||
+		!strings.Contains(page.Body, "Di norma la fase in corso") {
+		t.Errorf("the current-phase select has no label or hint:\n%s", page.Body)
+	}
 
 	// Pin the first phase, then follow the dates again.
 	post(t, admin, base+"/pin", url.Values{"pinned_phase_id": {fmt.Sprint(phases[0].ID)}}, 303)
