@@ -94,6 +94,11 @@ func ValidSort(s string) string {
 	return SortOldest
 }
 
+// PerPage is how many top-level comments a page of a thread shows, each
+// with all its replies: a busy thread stays quick to load and to read, and
+// a conversation is never split across pages.
+const PerPage = 30
+
 // Comment is one comment as read in a thread.
 type Comment struct {
 	ID             int64
@@ -129,12 +134,16 @@ func (c *Comment) Hidden() bool { return c.HiddenReason != "" }
 // Score is up minus down votes.
 func (c *Comment) Score() int { return c.Up - c.Down }
 
-// Thread is every comment on one thing, as a tree.
+// Thread is the comments on one thing, as a tree: all of them, or one page
+// of top-level comments with their replies.
 type Thread struct {
 	Ref        Ref
 	Sort       string
-	Comments   []*Comment // top level, in Sort order
-	Total      int        // comments not deleted
+	Comments   []*Comment // top level, in Sort order (this page's)
+	Total      int        // comments not deleted, on every page
+	TopLevel   int        // top-level comments, on every page
+	Page       int        // 1-based
+	Pages      int
 	CanComment bool
 	ReasonKey  string // why the viewer cannot comment (when signed in)
 	SignedIn   bool

@@ -3,7 +3,6 @@ package comments
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/arengo/arengo/internal/moderation"
 )
@@ -11,8 +10,9 @@ import (
 // reportable lets moderation handle comments.
 type reportable struct{ s *Service }
 
-// Describe loads the comments in one query; the page and space come from
-// each commented thing's policy, asked once per distinct thing.
+// Describe loads the comments, and where each stands in its thread, in two
+// queries; the page and space come from each commented thing's policy,
+// asked once per distinct thing.
 func (r reportable) Describe(ctx context.Context, ids []int64) (map[int64]moderation.Content, error) {
 	cs, err := r.s.st.byIDs(ctx, ids)
 	if err != nil {
@@ -24,6 +24,14 @@ func (r reportable) Describe(ctx context.Context, ids []int64) (map[int64]modera
 		spaceID   int64
 	}
 	places := map[Ref]place{}
+	found := make([]int64, 0, len(cs))
+	for id := range cs {
+		found = append(found, id)
+	}
+	before, err := r.s.st.topBefore(ctx, r.s.db.R(), found)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[int64]moderation.Content, len(cs))
 	for id, c := range cs {
 		pl, ok := places[c.Ref]
@@ -41,7 +49,7 @@ func (r reportable) Describe(ctx context.Context, ids []int64) (map[int64]modera
 			places[c.Ref] = pl
 		}
 		out[id] = moderation.Content{AuthorID: c.AuthorID, Excerpt: excerpt(c.Body, 500),
-			URL: pl.url + "#comment-" + strconv.FormatInt(id, 10), SpaceType: pl.spaceType, SpaceID: pl.spaceID}
+			URL: commentURL(pl.url, id, before[id]), SpaceType: pl.spaceType, SpaceID: pl.spaceID}
 	}
 	return out, nil
 }

@@ -133,17 +133,31 @@ func mayComment(ctx context.Context, p Policy, viewerID int64, ref Ref) error {
 	return nil
 }
 
-// URL returns the permalink of a comment: its thing's page at #comment-N.
+// URL returns the link to a comment: its thing's page, at the page of the
+// thread holding it (in the default, oldest-first order), at "#comment-N".
 func (s *Service) URL(ctx context.Context, c *Comment) (string, error) {
-	p, err := s.policy(c.Ref.Type)
+	u, err := s.ThingURL(ctx, c.Ref)
 	if err != nil {
 		return "", err
 	}
-	u, err := p.URL(ctx, c.Ref)
+	before, err := s.st.topBefore(ctx, s.db.R(), []int64{c.ID})
 	if err != nil {
-		return "", fmt.Errorf("comments: url %s: %w", c.Ref, err)
+		return "", err
 	}
-	return u + "#comment-" + strconv.FormatInt(c.ID, 10), nil
+	return commentURL(u, c.ID, before[c.ID]), nil
+}
+
+// commentURL links to comment id on thingURL, which shows the thread in
+// pages: the comment is on the page after before top-level comments.
+func commentURL(thingURL string, id int64, before int) string {
+	if page := before/PerPage + 1; page > 1 {
+		sep := "?"
+		if strings.Contains(thingURL, "?") {
+			sep = "&"
+		}
+		thingURL += sep + PageParam + "=" + strconv.Itoa(page)
+	}
+	return thingURL + "#comment-" + strconv.FormatInt(id, 10)
 }
 
 // ThingURL returns the page of ref.
@@ -152,7 +166,11 @@ func (s *Service) ThingURL(ctx context.Context, ref Ref) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return p.URL(ctx, ref)
+	u, err := p.URL(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("comments: url %s: %w", ref, err)
+	}
+	return u, nil
 }
 
 // normalizeBody trims the text and unifies line ends; everything else is
@@ -282,13 +300,20 @@ func mentionKeys(ms []mentionable) string {
 // recipient's language for each mentioned participant not in already (and
 // not the author), at most maxMentions.
 func (s *Service) notifyMentions(ctx context.Context, tx *sql.Tx, now time.Time, c *Comment, thingURL string, mentioned []mentionable, already map[string]bool) error {
-	link := thingURL + "#comment-" + strconv.FormatInt(c.ID, 10)
+	link := ""
 	sent := 0
 	for _, m := range mentioned {
 		if m.ID == c.AuthorID || already[m.Key] || sent >= maxMentions {
 			continue
 		}
 		sent++
+		if link == "" {
+			before, err := s.st.topBefore(ctx, tx, []int64{c.ID})
+			if err != nil {
+				return err
+			}
+			link = commentURL(thingURL, c.ID, before[c.ID])
+		}
 		params, _ := json.Marshal(map[string]any{"comment_id": c.ID, "actor": c.AuthorNickname})
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, actor_id, ref_type, ref_id, url, params, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, m.ID, "comment.mention", c.AuthorID, TypeComment, c.ID, link, string(params), now); err != nil {
@@ -314,6 +339,41 @@ func (s *Service) notifyMentions(ctx context.Context, tx *sql.Tx, now time.Time,
 // Get returns one comment (ErrNotFound when missing).
 func (s *Service) Get(ctx context.Context, id int64) (*Comment, error) {
 	return s.st.get(ctx, s.db.R(), id)
+}
+
+// Replyable returns comment id when viewerID may reply to it now, for the
+// reply form. Errors: ErrUnauthenticated; ErrNotFound (also when the viewer
+// cannot see its thing); *kernel.InvalidError for a refusal by the policy,
+// a deleted, hidden or too deep comment.
+func (s *Service) Replyable(ctx context.Context, viewerID, id int64) (*Comment, error) {
+	if viewerID == 0 {
+		return nil, kernel.ErrUnauthenticated
+	}
+	c, err := s.st.get(ctx, s.db.R(), id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.visible(ctx, viewerID, c.Ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayComment(ctx, p, viewerID, c.Ref); err != nil {
+		return nil, err
+	}
+	switch {
+	case c.Deleted():
+		return nil, kernel.Invalid("parent_id", "comments.error.parent_deleted")
+	case c.Depth >= MaxDepth:
+		return nil, kernel.Invalid("parent_id", "comments.error.too_deep", "max", MaxDepth)
+	}
+	hidden, err := s.hider.HiddenSet(ctx, []moderation.Ref{{Type: TypeComment, ID: c.ID}})
+	if err != nil {
+		return nil, err
+	}
+	if len(hidden) > 0 || c.AuthorBlocked {
+		return nil, kernel.Invalid("parent_id", "comments.error.parent_hidden")
+	}
+	return c, nil
 }
 
 // Edit replaces the text of authorID's comment, keeping the previous
@@ -460,16 +520,29 @@ func (s *Service) Vote(ctx context.Context, voterID, commentID int64, value int)
 	return c, nil
 }
 
-// Thread loads the comments of ref for viewerID (0 for anonymous) as a tree,
-// top level in sortBy order: one query for comments (authors and vote totals
-// joined), one for the viewer's votes, one for what moderators hid — however
-// many comments there are. ErrNotFound when the viewer cannot see ref.
+// Thread loads every comment of ref for viewerID (0 for anonymous) as a
+// tree, top level in sortBy order. See ThreadPage.
 func (s *Service) Thread(ctx context.Context, viewerID int64, ref Ref, sortBy string) (*Thread, error) {
+	return s.thread(ctx, viewerID, ref, sortBy, 0)
+}
+
+// ThreadPage loads page (1-based, clamped to the pages there are) of the
+// thread of ref for viewerID: PerPage top-level comments in sortBy order,
+// each with all its replies, so a conversation is never cut in two. It
+// costs one query for the comments (authors, vote totals and the viewer's
+// votes joined) and one HiddenSet call for the comments shown — however
+// many comments there are. ErrNotFound when the viewer cannot see ref.
+func (s *Service) ThreadPage(ctx context.Context, viewerID int64, ref Ref, sortBy string, page int) (*Thread, error) {
+	return s.thread(ctx, viewerID, ref, sortBy, max(page, 1))
+}
+
+// thread loads page of the thread, or all of it when page is 0.
+func (s *Service) thread(ctx context.Context, viewerID int64, ref Ref, sortBy string, page int) (*Thread, error) {
 	p, err := s.visible(ctx, viewerID, ref)
 	if err != nil {
 		return nil, err
 	}
-	t := &Thread{Ref: ref, Sort: ValidSort(sortBy), MaxLength: s.opt.MaxLength, SignedIn: viewerID != 0, ViewerID: viewerID}
+	t := &Thread{Ref: ref, Sort: ValidSort(sortBy), MaxLength: s.opt.MaxLength, SignedIn: viewerID != 0, ViewerID: viewerID, Page: 1, Pages: 1}
 	if viewerID != 0 {
 		ok, reason, err := p.CanComment(ctx, viewerID, ref)
 		if err != nil {
@@ -480,26 +553,55 @@ func (s *Service) Thread(ctx context.Context, viewerID int64, ref Ref, sortBy st
 			t.ReasonKey = "comments.error.not_allowed"
 		}
 	}
-	all, err := s.st.thread(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	votes, err := s.st.viewerVotes(ctx, ref, viewerID)
-	if err != nil {
-		return nil, err
-	}
-	refs := make([]moderation.Ref, len(all))
-	for i, c := range all {
-		refs[i] = moderation.Ref{Type: TypeComment, ID: c.ID}
-	}
-	hidden, err := s.hider.HiddenSet(ctx, refs)
+	all, err := s.st.thread(ctx, ref, viewerID)
 	if err != nil {
 		return nil, err
 	}
 	byID := make(map[int64]*Comment, len(all))
 	for _, c := range all {
 		byID[c.ID] = c
-		c.ViewerVote = votes[c.ID]
+		if !c.Deleted() {
+			t.Total++
+		}
+	}
+	// Comments come in id order, so a parent is always placed before its replies.
+	var top []*Comment
+	for _, c := range all {
+		if parent, ok := byID[c.ParentID]; ok && c.ParentID != 0 {
+			parent.Replies = append(parent.Replies, c)
+		} else {
+			top = append(top, c)
+		}
+	}
+	for _, c := range top {
+		countDescendants(c)
+	}
+	sortTop(top, t.Sort)
+	t.TopLevel, t.Comments = len(top), top
+	if page > 0 && len(top) > PerPage {
+		t.Pages = (len(top) + PerPage - 1) / PerPage
+		t.Page = min(page, t.Pages)
+		t.Comments = top[(t.Page-1)*PerPage : min(t.Page*PerPage, len(top))]
+	}
+	// Moderators' decisions are looked up for the comments shown only.
+	var shown []*Comment
+	var walk func([]*Comment)
+	walk = func(cs []*Comment) {
+		for _, c := range cs {
+			shown = append(shown, c)
+			walk(c.Replies)
+		}
+	}
+	walk(t.Comments)
+	refs := make([]moderation.Ref, len(shown))
+	for i, c := range shown {
+		refs[i] = moderation.Ref{Type: TypeComment, ID: c.ID}
+	}
+	hidden, err := s.hider.HiddenSet(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range shown {
 		if h, ok := hidden[moderation.Ref{Type: TypeComment, ID: c.ID}]; ok {
 			c.HiddenReason = h.Reason
 		} else if c.AuthorBlocked {
@@ -508,22 +610,7 @@ func (s *Service) Thread(ctx context.Context, viewerID int64, ref Ref, sortBy st
 		if c.Hidden() || c.Deleted() {
 			c.Body, c.Mentions = "", nil // never reaches a template
 		}
-		if !c.Deleted() {
-			t.Total++
-		}
 	}
-	// Comments come in id order, so a parent is always placed before its replies.
-	for _, c := range all {
-		if parent, ok := byID[c.ParentID]; ok && c.ParentID != 0 {
-			parent.Replies = append(parent.Replies, c)
-		} else {
-			t.Comments = append(t.Comments, c)
-		}
-	}
-	for _, c := range t.Comments {
-		countDescendants(c)
-	}
-	sortTop(t.Comments, t.Sort)
 	return t, nil
 }
 
@@ -592,5 +679,9 @@ func (s *Service) History(ctx context.Context, viewerID, commentID int64) (*Hist
 	if err != nil {
 		return nil, err
 	}
-	return &History{Comment: *c, Versions: vs, URL: url + "#comment-" + strconv.FormatInt(c.ID, 10)}, nil
+	before, err := s.st.topBefore(ctx, s.db.R(), []int64{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	return &History{Comment: *c, Versions: vs, URL: commentURL(url, c.ID, before[c.ID])}, nil
 }

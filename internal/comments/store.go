@@ -77,51 +77,65 @@ func (s *store) byIDs(ctx context.Context, ids []int64) (map[int64]*Comment, err
 	return out, rows.Err()
 }
 
-// thread loads every comment of ref with authors and vote totals in one
-// query, in id order.
-func (s *store) thread(ctx context.Context, ref Ref) ([]*Comment, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+commentColumns+`, COALESCE(v.up, 0), COALESCE(v.down, 0)
+// thread loads every comment of ref with authors, vote totals and
+// viewerID's own vote (0 for none) in one query, in id order.
+func (s *store) thread(ctx context.Context, ref Ref, viewerID int64) ([]*Comment, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+commentColumns+`, COALESCE(v.up, 0), COALESCE(v.down, 0), COALESCE(mine.value, 0)
 		FROM comments c LEFT JOIN users u ON u.id = c.author_id
 		LEFT JOIN (SELECT cv.comment_id, SUM(CASE WHEN cv.value = 1 THEN 1 ELSE 0 END) AS up, SUM(CASE WHEN cv.value = -1 THEN 1 ELSE 0 END) AS down
 			FROM comment_votes cv JOIN comments c2 ON c2.id = cv.comment_id
 			WHERE c2.ref_type = $1 AND c2.ref_id = $2 GROUP BY cv.comment_id) v ON v.comment_id = c.id
-		WHERE c.ref_type = $1 AND c.ref_id = $2 ORDER BY c.id`, ref.Type, ref.ID)
+		LEFT JOIN comment_votes mine ON mine.comment_id = c.id AND mine.user_id = $3
+		WHERE c.ref_type = $1 AND c.ref_id = $2 ORDER BY c.id`, ref.Type, ref.ID, viewerID)
 	if err != nil {
 		return nil, fmt.Errorf("comments: thread %s: %w", ref, err)
 	}
 	defer rows.Close()
 	var out []*Comment
 	for rows.Next() {
-		var up, down int
-		c, err := scanComment(rows, &up, &down)
+		var up, down, mine int
+		c, err := scanComment(rows, &up, &down, &mine)
 		if err != nil {
 			return nil, fmt.Errorf("comments: thread %s: %w", ref, err)
 		}
-		c.Up, c.Down = up, down
+		c.Up, c.Down, c.ViewerVote = up, down, mine
 		out = append(out, c)
 	}
 	return out, rows.Err()
 }
 
-// viewerVotes returns userID's votes on the comments of ref, in one query.
-func (s *store) viewerVotes(ctx context.Context, ref Ref, userID int64) (map[int64]int, error) {
+// topBefore returns, for each comment of ids, how many top-level comments
+// of its thread are older than its own top-level ancestor (itself when top
+// level): where the conversation stands in the oldest-first order, which is
+// fixed because comments are never removed, only blanked. One query; replies
+// are at most MaxDepth levels deep.
+func (s *store) topBefore(ctx context.Context, q db.Querier, ids []int64) (map[int64]int, error) {
 	out := map[int64]int{}
-	if userID == 0 {
+	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT cv.comment_id, cv.value FROM comment_votes cv JOIN comments c ON c.id = cv.comment_id
-		WHERE c.ref_type = $1 AND c.ref_id = $2 AND cv.user_id = $3`, ref.Type, ref.ID, userID)
+	args := make([]any, len(ids))
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args[i] = id
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT c.id, (SELECT COUNT(*) FROM comments t WHERE t.ref_type = c.ref_type AND t.ref_id = c.ref_id
+			AND t.parent_id IS NULL AND t.id < COALESCE(p3.id, p2.id, p1.id, c.id))
+		FROM comments c LEFT JOIN comments p1 ON p1.id = c.parent_id LEFT JOIN comments p2 ON p2.id = p1.parent_id
+		LEFT JOIN comments p3 ON p3.id = p2.parent_id
+		WHERE c.id IN (`+strings.Join(ph, ", ")+`)`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("comments: viewer votes: %w", err)
+		return nil, fmt.Errorf("comments: positions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var v int
-		if err := rows.Scan(&id, &v); err != nil {
-			return nil, fmt.Errorf("comments: viewer votes: %w", err)
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("comments: positions: %w", err)
 		}
-		out[id] = v
+		out[id] = n
 	}
 	return out, rows.Err()
 }

@@ -405,13 +405,9 @@ func TestThreadSortsAndLoadsWithoutNPlusOne(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// One query for the comments (authors and vote totals joined),
-			// one for the viewer's votes (none for anonymous); one HiddenSet call.
-			want := int64(2)
-			if viewer == 0 {
-				want = 1
-			}
-			if q, h := cq.n.Load(), ch.n.Load(); q != want || h != 1 {
+			// One query for the comments (authors, vote totals and the
+			// viewer's votes joined); one HiddenSet call.
+			if q, h := cq.n.Load(), ch.n.Load(); q != 1 || h != 1 {
 				t.Fatalf("thread of %d comments: %d queries, %d hidden-set calls", th.Total, q, h)
 			}
 			return th
@@ -517,6 +513,95 @@ func TestHiddenAndBlockedShowPlaceholders(t *testing.T) {
 		}
 		if content.Excerpt != "testo da nascondere" || content.URL != fmt.Sprintf("/things/1#comment-%d", c.ID) || content.SpaceType != "process" || content.AuthorID != author.ID {
 			t.Fatalf("describe: %+v", content)
+		}
+	})
+}
+
+// TestThreadPagesAndCommentURLs: ThreadPage cuts the top level into pages
+// (replies stay with their comment, moderation is asked about what is
+// shown only), and a comment's URL, its mention notification and
+// moderation's link name the page holding it — for replies at any depth.
+func TestThreadPagesAndCommentURLs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ch := &countingHider{Hider: f.svc.hider}
+		f.svc.hider = ch
+		anna := f.user(t, "anna", "it")
+		bob := f.user(t, "bob", "it")
+		var top []*Comment
+		for i := 0; i < 2*PerPage+1; i++ {
+			f.clock.Advance(time.Second)
+			c, err := f.svc.Post(f.ctx, anna.ID, NewComment{Ref: thing1, Body: fmt.Sprintf("commento %d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			top = append(top, c)
+		}
+		// A conversation three levels deep under the first comment of page 2,
+		// the deepest reply, by anna, mentioning bob.
+		parent := top[PerPage]
+		for depth := 1; depth <= MaxDepth; depth++ {
+			author, body := bob, fmt.Sprintf("livello %d", depth)
+			if depth == MaxDepth {
+				author, body = anna, body+" per @bob"
+			}
+			c, err := f.svc.Post(f.ctx, author.ID, NewComment{Ref: thing1, ParentID: parent.ID, Body: body})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parent = c
+		}
+		deepest := parent
+
+		page := func(viewer int64, sortBy string, n int) *Thread {
+			t.Helper()
+			ch.n.Store(0)
+			th, err := f.svc.ThreadPage(f.ctx, viewer, thing1, sortBy, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch.n.Load() != 1 {
+				t.Fatalf("%d HiddenSet calls", ch.n.Load())
+			}
+			return th
+		}
+		th := page(bob.ID, "", 2)
+		if th.Page != 2 || th.Pages != 3 || th.TopLevel != 2*PerPage+1 || th.Total != 2*PerPage+1+MaxDepth || len(th.Comments) != PerPage ||
+			th.Comments[0].ID != top[PerPage].ID || th.Comments[0].Descendants != MaxDepth || th.Comments[0].Replies[0].Replies[0].Replies[0].ID != deepest.ID {
+			t.Fatalf("page 2: page %d/%d, %d top level, %d comments, %d shown", th.Page, th.Pages, th.TopLevel, th.Total, len(th.Comments))
+		}
+		if th := page(0, "", 3); len(th.Comments) != 1 || th.Comments[0].ID != top[2*PerPage].ID {
+			t.Fatalf("page 3: %d comments", len(th.Comments))
+		}
+		if th := page(0, "", 1_000_000); th.Page != 3 {
+			t.Fatalf("a page beyond the last: %d", th.Page)
+		}
+		if th := page(0, SortNewest, 1); th.Comments[0].ID != top[2*PerPage].ID || len(th.Comments) != PerPage {
+			t.Fatal("newest first, page 1")
+		}
+		if th := page(0, SortDiscussed, 1); th.Comments[0].ID != top[PerPage].ID {
+			t.Fatal("the most discussed first, page 1")
+		}
+		if th, err := f.svc.Thread(f.ctx, 0, thing1, ""); err != nil || len(th.Comments) != 2*PerPage+1 || th.Pages != 1 {
+			t.Fatalf("whole thread: %v", err)
+		}
+
+		want := fmt.Sprintf("/things/1?comments_page=2#comment-%d", deepest.ID)
+		if u, err := f.svc.URL(f.ctx, deepest); err != nil || u != want {
+			t.Fatalf("URL: %q %v, want %q", u, err, want)
+		}
+		if u, err := f.svc.URL(f.ctx, top[PerPage-1]); err != nil || u != fmt.Sprintf("/things/1#comment-%d", top[PerPage-1].ID) {
+			t.Fatalf("URL on page 1: %q %v", u, err)
+		}
+		if u, _ := f.svc.URL(f.ctx, top[2*PerPage]); u != fmt.Sprintf("/things/1?comments_page=3#comment-%d", top[2*PerPage].ID) {
+			t.Fatalf("URL on page 3: %q", u)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND url = $2`, bob.ID, want); n != 1 {
+			t.Fatalf("mention notification to page 2: %d", n)
+		}
+		content, err := f.mod.Describe(f.ctx, moderation.Ref{Type: TypeComment, ID: deepest.ID})
+		if err != nil || content.URL != want {
+			t.Fatalf("moderation's link: %q %v", content.URL, err)
 		}
 	})
 }

@@ -27,8 +27,15 @@ func Templates() web.TemplateSource {
 	return web.TemplateSource{Namespace: "comments", FS: sub}
 }
 
-// SortParam is the query parameter choosing the order of a thread.
-const SortParam = "comments_sort"
+// SortParam is the query parameter choosing the order of a thread, and
+// PageParam the one choosing its page.
+const (
+	SortParam = "comments_sort"
+	PageParam = "comments_page"
+)
+
+// maxPage bounds the page number read from the URL.
+const maxPage = 1_000_000
 
 // Web serves the comment routes and renders the comments section that a
 // component's page includes.
@@ -58,6 +65,7 @@ func NewWeb(s *web.Server, svc *Service) (*Web, error) {
 func (h *Web) Routes() {
 	h.S.Handle("POST /comments", h.post)
 	h.S.Handle("GET /comments/{id}", h.permalink)
+	h.S.Handle("GET /comments/{id}/reply", h.replyForm)
 	h.S.Handle("GET /comments/{id}/edit", h.editForm)
 	h.S.Handle("POST /comments/{id}/edit", h.edit)
 	h.S.Handle("POST /comments/{id}/delete", h.delete)
@@ -103,14 +111,50 @@ func (v *sectionView) Placeholder(c *Comment) string {
 	return v.T(moderation.PlaceholderKey(c.HiddenReason))
 }
 
-// SortURL links to the same page with the thread in order s.
+// SortURL links to the same page with the thread in order s, from its
+// first page.
 func (v *sectionView) SortURL(s string) string {
+	return v.threadURL(s, 1)
+}
+
+// PrevURL links to the previous page of the thread ("" on the first).
+func (v *sectionView) PrevURL() string {
+	if v.Thread.Page <= 1 {
+		return ""
+	}
+	return v.threadURL(v.Thread.Sort, v.Thread.Page-1)
+}
+
+// NextURL links to the next page of the thread ("" on the last).
+func (v *sectionView) NextURL() string {
+	if v.Thread.Page >= v.Thread.Pages {
+		return ""
+	}
+	return v.threadURL(v.Thread.Sort, v.Thread.Page+1)
+}
+
+func (v *sectionView) threadURL(sort string, page int) string {
 	q := url.Values{}
 	for k, vs := range v.query {
 		q[k] = vs
 	}
-	q.Set(SortParam, s)
+	q.Del(PageParam)
+	q.Del(SortParam)
+	if sort != SortOldest {
+		q.Set(SortParam, sort)
+	}
+	if page > 1 {
+		q.Set(PageParam, strconv.Itoa(page))
+	}
+	if len(q) == 0 {
+		return v.path + "#comments"
+	}
 	return v.path + "?" + q.Encode() + "#comments"
+}
+
+// Remaining is how many top-level comments come after this page.
+func (v *sectionView) Remaining() int {
+	return max(v.Thread.TopLevel-v.Thread.Page*PerPage, 0)
 }
 
 // ReportURL is the report form of a comment.
@@ -121,7 +165,7 @@ func (v *sectionView) ReportURL(c *Comment) string {
 // Mine reports whether the viewer wrote c.
 func (v *sectionView) Mine(c *Comment) bool { return v.Viewer != nil && c.AuthorID == v.Viewer.ID }
 
-// CanReply reports whether a reply form goes under c.
+// CanReply reports whether c gets a link to reply to it.
 func (v *sectionView) CanReply(c *Comment) bool {
 	return v.Thread.CanComment && c.Depth < MaxDepth && !c.Deleted() && !c.Hidden()
 }
@@ -132,15 +176,18 @@ func (v *sectionView) CanVote(c *Comment) bool {
 }
 
 // Section renders the comments of ref for the request's viewer, as HTML a
-// component's page template includes with {{.Data.Comments}}. The order
-// comes from the "comments_sort" query parameter.
+// component's page template includes with {{.Data.Comments}}: one page of
+// the thread, in the order and at the page the "comments_sort" and
+// "comments_page" query parameters ask for (oldest first, page 1 by
+// default), with links to the other pages that work without JavaScript.
 func (h *Web) Section(r *http.Request, ref Ref) (template.HTML, error) {
 	viewer := web.ViewerFrom(r.Context())
 	var uid int64
 	if viewer != nil {
 		uid = viewer.ID
 	}
-	t, err := h.Svc.Thread(r.Context(), uid, ref, r.URL.Query().Get(SortParam))
+	page, _ := strconv.Atoi(r.URL.Query().Get(PageParam))
+	t, err := h.Svc.ThreadPage(r.Context(), uid, ref, r.URL.Query().Get(SortParam), min(max(page, 1), maxPage))
 	if err != nil {
 		return "", err
 	}
@@ -173,14 +220,24 @@ func pathID(r *http.Request) (int64, error) {
 // formPage is what form.html shows: a new comment, a reply or an edit that
 // needs its own page (errors to fix, or editing without JavaScript).
 type formPage struct {
-	Mode      string // "new", "reply", "edit"
-	Action    string
-	Ref       Ref
-	ParentID  int64
-	Parent    *Comment
-	BackURL   string
-	Max       int
-	Alignment []web.Option
+	Mode         string // "new", "reply", "edit"
+	Action       string
+	Ref          Ref
+	ParentID     int64
+	Parent       *Comment
+	ParentAuthor string // the parent's author as shown ("deleted participant" for a deleted account)
+	BackURL      string
+	Max          int
+	Alignment    []web.Option
+}
+
+// withParent shows parent above a reply form.
+func (h *Web) withParent(r *http.Request, page formPage, parent *Comment) formPage {
+	page.Mode, page.ParentID, page.Parent, page.ParentAuthor = "reply", parent.ID, parent, parent.AuthorNickname
+	if parent.AuthorDeleted {
+		page.ParentAuthor = h.S.Catalog().T(web.LocaleFrom(r.Context()), "comments.author.deleted")
+	}
+	return page
 }
 
 func (h *Web) alignmentOptions(r *http.Request) []web.Option {
@@ -229,8 +286,11 @@ func (h *Web) post(w http.ResponseWriter, r *http.Request) error {
 		page := formPage{Mode: "new", Action: "/comments", Ref: ref, BackURL: back + "#comments", Max: h.Svc.opt.MaxLength, Alignment: h.alignmentOptions(r)}
 		if in.ParentID != 0 {
 			page.Mode, page.ParentID = "reply", in.ParentID
-			if parent, perr := h.Svc.Get(r.Context(), in.ParentID); perr == nil && parent.Ref == ref && !parent.Deleted() {
-				page.Parent = parent
+			if parent, perr := h.Svc.Replyable(r.Context(), uid, in.ParentID); perr == nil && parent.Ref == ref {
+				page = h.withParent(r, page, parent)
+				if u, uerr := h.Svc.URL(r.Context(), parent); uerr == nil {
+					page.BackURL = u
+				}
 			}
 		}
 		return h.S.RenderForm(w, r, "comments/form.html", page, f)
@@ -241,6 +301,29 @@ func (h *Web) post(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.S.SetFlash(w, "comments.flash.posted")
 	return web.Redirect(w, r, u)
+}
+
+// replyForm is the page of the form replying to a comment: the thread
+// links to it rather than carrying a form under every comment.
+func (h *Web) replyForm(w http.ResponseWriter, r *http.Request) error {
+	uid, err := viewerID(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	parent, err := h.Svc.Replyable(r.Context(), uid, id)
+	if err != nil {
+		return h.refused(w, r, id, err)
+	}
+	back, err := h.Svc.URL(r.Context(), parent)
+	if err != nil {
+		return err
+	}
+	page := h.withParent(r, formPage{Action: "/comments", Ref: parent.Ref, BackURL: back, Max: h.Svc.opt.MaxLength, Alignment: h.alignmentOptions(r)}, parent)
+	return h.S.RenderForm(w, r, "comments/form.html", page, web.NewForm(nil))
 }
 
 func (h *Web) permalink(w http.ResponseWriter, r *http.Request) error {
@@ -362,11 +445,31 @@ func (h *Web) delete(w http.ResponseWriter, r *http.Request) error {
 	return web.Redirect(w, r, u)
 }
 
-// refusedPage explains why an action without a form of its own (a vote)
-// was refused.
+// refusedPage explains why an action without a form of its own (a vote,
+// opening the reply form) was refused.
 type refusedPage struct {
 	Messages []string
 	BackURL  string
+}
+
+// refused renders the reasons of an invalid-input error about comment id
+// with status 422, or returns err when it is another error.
+func (h *Web) refused(w http.ResponseWriter, r *http.Request, id int64, err error) error {
+	ie, ok := kernel.AsInvalid(err)
+	if !ok {
+		return err
+	}
+	page := refusedPage{BackURL: "/"}
+	if c, gerr := h.Svc.Get(r.Context(), id); gerr == nil {
+		if u, uerr := h.Svc.URL(r.Context(), c); uerr == nil {
+			page.BackURL = u
+		}
+	}
+	loc := web.LocaleFrom(r.Context())
+	for _, fe := range ie.Fields {
+		page.Messages = append(page.Messages, h.S.Catalog().T(loc, fe.Key, fe.Args...))
+	}
+	return h.S.RenderStatus(w, r, http.StatusUnprocessableEntity, "comments/refused.html", page)
 }
 
 func (h *Web) vote(w http.ResponseWriter, r *http.Request) error {
@@ -393,21 +496,7 @@ func (h *Web) vote(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.Svc.Vote(r.Context(), uid, id, value)
 	if err != nil {
-		ie, ok := kernel.AsInvalid(err)
-		if !ok {
-			return err
-		}
-		page := refusedPage{BackURL: "/"}
-		if c, gerr := h.Svc.Get(r.Context(), id); gerr == nil {
-			if u, uerr := h.Svc.URL(r.Context(), c); uerr == nil {
-				page.BackURL = u
-			}
-		}
-		loc := web.LocaleFrom(r.Context())
-		for _, fe := range ie.Fields {
-			page.Messages = append(page.Messages, h.S.Catalog().T(loc, fe.Key, fe.Args...))
-		}
-		return h.S.RenderStatus(w, r, http.StatusUnprocessableEntity, "comments/refused.html", page)
+		return h.refused(w, r, id, err)
 	}
 	u, err := h.Svc.URL(r.Context(), c)
 	if err != nil {

@@ -71,6 +71,8 @@ func form(kv ...string) url.Values {
 
 var commentLoc = regexp.MustCompile(`^/testthings/(\d+)#comment-(\d+)$`)
 
+var replyLink = regexp.MustCompile(`href="/comments/\d+/reply"`)
+
 // post submits a comment and returns its id, failing unless redirected to it.
 func post(t *testing.T, c *apptest.Client, thing int64, parent int64, body string) int64 {
 	t.Helper()
@@ -141,9 +143,32 @@ func TestCommentingThroughHTTP(t *testing.T) {
 	for i := 1; i <= comments.MaxDepth; i++ {
 		parent = post(t, []*apptest.Client{bob, carla, anna}[i-1], 1, parent, fmt.Sprintf("Risposta di livello %d", i))
 	}
+	// The thread links to a reply page from each comment that can take a
+	// reply (not the deepest), instead of carrying a form under each.
 	page = bob.Get("/testthings/1")
-	if strings.Count(page.Body, `name="parent_id"`) != comments.MaxDepth {
-		t.Fatalf("reply forms: %d", strings.Count(page.Body, `name="parent_id"`))
+	if n := len(replyLink.FindAllString(page.Body, -1)); n != comments.MaxDepth || strings.Contains(page.Body, `name="parent_id"`) {
+		t.Fatalf("reply links: %d", n)
+	}
+	if !strings.Contains(page.Body, fmt.Sprintf(`href="/comments/%d/reply" class="btn btn-sm btn-link">Rispondi<span class="visually-hidden"> al commento di anna</span>`, first)) {
+		t.Fatalf("reply link without context: %s", page.Body)
+	}
+	if strings.Contains(page.Body, fmt.Sprintf(`href="/comments/%d/reply"`, parent)) {
+		t.Fatal("a reply link under a comment at the deepest level")
+	}
+	// The reply page shows what one answers, and its form posts a reply.
+	r = carla.Get(fmt.Sprintf("/comments/%d/reply", first))
+	if r.Status != 200 || !strings.Contains(r.Body, fmt.Sprintf(`name="parent_id" value="%d"`, first)) || !strings.Contains(r.Body, `<label for="f-body"`) ||
+		!strings.Contains(apptest.Text(r.Body), "Stai rispondendo a anna") || !strings.Contains(r.Body, "&lt;script&gt;alert") || strings.Contains(r.Body, "<script>alert") {
+		t.Fatalf("reply page: %d %s", r.Status, apptest.Text(r.Body))
+	}
+	if r := anon.Get(fmt.Sprintf("/comments/%d/reply", first)); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login?next=") {
+		t.Fatalf("anonymous reply page: %d %q", r.Status, r.Location)
+	}
+	if r := bob.Get(fmt.Sprintf("/comments/%d/reply", parent)); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "La discussione ha già 3 livelli di risposte") {
+		t.Fatalf("reply page at the deepest level: %d %s", r.Status, apptest.Text(r.Body))
+	}
+	if r := bob.Get("/comments/987654/reply"); r.Status != http.StatusNotFound {
+		t.Fatalf("reply page of a missing comment: %d", r.Status)
 	}
 	count := func() int { return h.Count(`SELECT COUNT(*) FROM comments`) }
 	before := count()
@@ -295,5 +320,119 @@ func TestEditHistoryAndDeleteThroughHTTP(t *testing.T) {
 	// The permalink leads to the comment on its page.
 	if r := h.Client().Get(fmt.Sprintf("/comments/%d", reply)); r.Status != http.StatusSeeOther || r.Location != fmt.Sprintf("/testthings/1#comment-%d", reply) {
 		t.Fatalf("permalink: %d %q", r.Status, r.Location)
+	}
+}
+
+// TestThreadPagesThroughHTTP: a long thread comes in pages of PerPage
+// top-level comments, each with all its replies, reached through plain
+// links; every link to a comment (after posting, voting, the permalink)
+// leads to the page holding it.
+func TestThreadPagesThroughHTTP(t *testing.T) {
+	h := apptest.New(t)
+	mount(t, h)
+	author := h.CreateUser("autrice@prova.it", "autrice", false)
+	reader := h.Participant("lettore")
+	anon := h.Client()
+	// 65 top-level comments (three pages), the first and the 31st with a reply.
+	top := make([]int64, 65)
+	at := h.Clock.Now().Add(-time.Hour)
+	for i := range top {
+		if err := h.DB.W().QueryRow(`INSERT INTO comments (ref_type, ref_id, depth, author_id, alignment, body, mentions, created_at)
+			VALUES ('testthing', 1, 0, $1, '', $2, '', $3) RETURNING id`, author.ID, fmt.Sprintf("Commento numero %d.", i+1), at).Scan(&top[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply := func(parent int64, body string) int64 {
+		var id int64
+		if err := h.DB.W().QueryRow(`INSERT INTO comments (ref_type, ref_id, parent_id, depth, author_id, alignment, body, mentions, created_at)
+			VALUES ('testthing', 1, $1, 1, $2, '', $3, '', $4) RETURNING id`, parent, author.ID, body, at).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	firstReply := reply(top[0], "Risposta al primo.")
+	laterReply := reply(top[30], "Risposta al trentunesimo.")
+
+	shows := func(body string, ids ...int64) bool {
+		for _, id := range ids {
+			if !strings.Contains(body, fmt.Sprintf(`id="comment-%d"`, id)) {
+				return false
+			}
+		}
+		return true
+	}
+	p1 := reader.Get("/testthings/1")
+	text := html.UnescapeString(apptest.Text(p1.Body))
+	if p1.Status != 200 || !shows(p1.Body, top[0], top[29], firstReply) || shows(p1.Body, top[30]) || !strings.Contains(text, "67 commenti") ||
+		!strings.Contains(text, "Pagina 1 di 3 della discussione") || strings.Contains(p1.Body, `rel="prev"`) {
+		t.Fatalf("page 1: %d %s", p1.Status, text)
+	}
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">([^<]+)</a>`).FindStringSubmatch(p1.Body)
+	if next == nil || html.UnescapeString(next[1]) != "/testthings/1?comments_page=2#comments" || next[2] != "Mostra altri commenti (ancora 35, con le loro risposte)" {
+		t.Fatalf("link to page 2: %q", next)
+	}
+	if !strings.Contains(p1.Body, `<nav aria-label="Pagine dei commenti"`) {
+		t.Fatal("the page links are not in a labelled navigation")
+	}
+	// Following the link, as a browser without JavaScript does.
+	p2 := reader.Get(strings.TrimSuffix(html.UnescapeString(next[1]), "#comments"))
+	if !shows(p2.Body, top[30], top[59], laterReply) || shows(p2.Body, top[29]) || shows(p2.Body, top[60]) ||
+		!strings.Contains(p2.Body, `<a href="/testthings/1#comments" rel="prev">Commenti precedenti</a>`) {
+		t.Fatalf("page 2: %s", apptest.Text(p2.Body))
+	}
+	// The last page; a page beyond it, or an absurd number, shows the last.
+	for _, q := range []string{"3", "4", "99999999999999999999", "-2"} {
+		p := anon.Get("/testthings/1?comments_page=" + q)
+		want := q != "-2"
+		if p.Status != 200 || shows(p.Body, top[60], top[64]) != want || shows(p.Body, top[0]) == want {
+			t.Errorf("comments_page=%s: %d %s", q, p.Status, apptest.Text(p.Body))
+		}
+	}
+	// Another order starts again from its first page and keeps the order
+	// in the page links.
+	newest := anon.Get("/testthings/1?comments_sort=newest&comments_page=1")
+	if !shows(newest.Body, top[64], top[35]) || shows(newest.Body, top[34]) || !strings.Contains(newest.Body, `href="/testthings/1?comments_page=2&amp;comments_sort=newest#comments" rel="next"`) {
+		t.Fatalf("newest first: %s", apptest.Text(newest.Body))
+	}
+	if !strings.Contains(p2.Body, `href="/testthings/1?comments_sort=best#comments"`) {
+		t.Fatal("a sort link does not start from the first page")
+	}
+
+	// Links to a comment lead to its page: the permalink, after a vote,
+	// after a reply.
+	onPage2 := fmt.Sprintf("/testthings/1?comments_page=2#comment-%d", laterReply)
+	if r := anon.Get(fmt.Sprintf("/comments/%d", laterReply)); r.Status != http.StatusSeeOther || r.Location != onPage2 {
+		t.Fatalf("permalink: %d %q", r.Status, r.Location)
+	}
+	if r := reader.Post(fmt.Sprintf("/comments/%d/vote", laterReply), form("value", "up")); r.Status != http.StatusSeeOther || r.Location != onPage2 {
+		t.Fatalf("vote: %d %q", r.Status, r.Location)
+	}
+	r := reader.Post("/comments", form("ref_type", "testthing", "ref_id", "1", "parent_id", strconv.FormatInt(top[64], 10), "body", "Risposta all'ultimo"))
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/testthings/1?comments_page=3#comment-") {
+		t.Fatalf("reply on page 3: %d %q", r.Status, r.Location)
+	}
+	if r := reader.Get(fmt.Sprintf("/comments/%d/reply", top[40])); r.Status != 200 || !strings.Contains(r.Body, `href="/testthings/1?comments_page=2#comment-`) {
+		t.Fatalf("reply page's way back: %d %s", r.Status, apptest.Text(r.Body))
+	}
+
+	// Moderators hid one comment and its author deleted another: neither
+	// takes a reply, and the page says why.
+	if _, err := h.DB.W().Exec(`INSERT INTO moderation_items (ref_type, ref_id, hidden_at, hidden_reason, created_at, updated_at) VALUES ('comment', $1, $2, 'spam', $2, $2)`,
+		top[1], h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.DB.W().Exec(`UPDATE comments SET body = '', deleted_at = $1 WHERE id = $2`, h.Clock.Now(), top[2]); err != nil {
+		t.Fatal(err)
+	}
+	p1 = reader.Get("/testthings/1")
+	if strings.Contains(p1.Body, fmt.Sprintf(`href="/comments/%d/reply"`, top[1])) || strings.Contains(p1.Body, fmt.Sprintf(`href="/comments/%d/reply"`, top[2])) ||
+		strings.Contains(p1.Body, "Commento numero 2.") {
+		t.Fatalf("hidden and deleted comments: %s", apptest.Text(p1.Body))
+	}
+	for id, want := range map[int64]string{top[1]: "nascosto dai moderatori", top[2]: "è stato eliminato"} {
+		if r := reader.Get(fmt.Sprintf("/comments/%d/reply", id)); r.Status != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(r.Body), want) ||
+			strings.Contains(r.Body, "Commento numero 2.") {
+			t.Errorf("reply page of comment %d: %d %s", id, r.Status, apptest.Text(r.Body))
+		}
 	}
 }

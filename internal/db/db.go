@@ -10,6 +10,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -52,7 +53,42 @@ type DB struct {
 // Options tune the pools.
 type Options struct {
 	MaxReaders int // SQLite reader pool size / PostgreSQL pool size; default 8 / 20
+
+	// WrapConnector, when set, wraps the connector of each pool, so every
+	// connection the pools open goes through it. It exists for tests that
+	// observe the statements a request sends (counting them proves a page
+	// has no N+1); the application leaves it nil.
+	WrapConnector func(driver.Connector) driver.Connector
 }
+
+// pool opens a connection pool on dsn through the registered driver name,
+// its connector wrapped when opt asks. Without a wrapper it is sql.Open.
+func (opt Options) pool(name, dsn string) (*sql.DB, error) {
+	p, err := sql.Open(name, dsn)
+	if err != nil || opt.WrapConnector == nil {
+		return p, err
+	}
+	// sql.Open has not connected yet: closing it only drops the pool object.
+	drv := p.Driver()
+	_ = p.Close()
+	var c driver.Connector = dsnConnector{dsn: dsn, drv: drv}
+	if dc, ok := drv.(driver.DriverContext); ok {
+		if c, err = dc.OpenConnector(dsn); err != nil {
+			return nil, err
+		}
+	}
+	return sql.OpenDB(opt.WrapConnector(c)), nil
+}
+
+// dsnConnector is the connector of a driver without one of its own (as in
+// database/sql).
+type dsnConnector struct {
+	dsn string
+	drv driver.Driver
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
 // Open opens the database named by dsn: "postgres://…" or "postgresql://…"
 // for PostgreSQL; a file path, or "sqlite:path", or "file:path" for SQLite.
@@ -79,7 +115,7 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	// synchronous(FULL): a commit the user was told about survives power loss.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_time_format=sqlite"
-	w, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	w, err := opt.pool("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("db: open sqlite writer: %w", err)
 	}
@@ -91,7 +127,7 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: ping sqlite: %w", err)
 	}
-	r, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=query_only(1)")
+	r, err := opt.pool("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("db: open sqlite readers: %w", err)
@@ -106,7 +142,7 @@ func openSQLite(ctx context.Context, dsn string, opt Options) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
-	p, err := sql.Open("pgx", dsn)
+	p, err := opt.pool("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("db: open postgres: %w", err)
 	}

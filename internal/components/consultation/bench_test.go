@@ -289,6 +289,9 @@ func BenchmarkConsultationPages(b *testing.B) {
 			b.Run("observation/median-thread/anonymous", func(b *testing.B) { s.measure(b, obs(s.typical), false) })
 			b.Run("observation/median-thread/participant", func(b *testing.B) { s.measure(b, obs(s.typical), true) })
 			b.Run(fmt.Sprintf("observation/busiest-thread-%d/participant", s.comments), func(b *testing.B) { s.measure(b, obs(s.busiest), true) })
+			b.Run(fmt.Sprintf("observation/busiest-thread-%d/participant-comments-page-2", s.comments), func(b *testing.B) {
+				s.measure(b, obs(s.busiest)+"?comments_page=2", true)
+			})
 			b.Run("observations-list/participant", func(b *testing.B) { s.measure(b, s.base+"/observations", true) })
 		})
 	}

@@ -10,8 +10,51 @@ import (
 	"github.com/arengo/arengo/internal/moderation"
 )
 
-// head loads one observation with its component's place, or ErrNotFound.
+// shownKey keys the observation a request is showing in its context.
+type shownKey struct{}
+
+// shown is the observation a page has loaded (decorated for moderation)
+// with its place. The page passes it down the context to the hooks it calls
+// through the comments section (CanView, CanComment, URL), so they do not
+// load it again; it lives as long as the request.
+type shown struct {
+	o  *Observation
+	pl place
+}
+
+// withShown returns ctx carrying o, decorated, and its place for the hooks.
+func withShown(ctx context.Context, o *Observation, pl place) context.Context {
+	return context.WithValue(ctx, shownKey{}, shown{o: o, pl: pl})
+}
+
+// placeOf is the place of the component a page shows.
+func placeOf(v component.View) place {
+	return place{ComponentID: v.Component.ID, ProcessID: v.Process.ID, Slug: v.Process.Slug,
+		Published: v.Component.Published() && v.Process.Published}
+}
+
+// decoratedHead is head with moderation's decision applied: the request's
+// shown observation when it is this one.
+func (m *Module) decoratedHead(ctx context.Context, id int64) (*Observation, place, error) {
+	if s, ok := ctx.Value(shownKey{}).(shown); ok && s.o.ID == id {
+		return s.o, s.pl, nil
+	}
+	o, pl, err := m.head(ctx, id)
+	if err != nil {
+		return nil, place{}, err
+	}
+	if err := m.decorate(ctx, []*Observation{o}, false); err != nil {
+		return nil, place{}, err
+	}
+	return o, pl, nil
+}
+
+// head loads one observation with its component's place, or ErrNotFound:
+// the request's shown observation when it is this one.
 func (m *Module) head(ctx context.Context, id int64) (*Observation, place, error) {
+	if s, ok := ctx.Value(shownKey{}).(shown); ok && s.o.ID == id {
+		return s.o, s.pl, nil
+	}
 	obs, err := m.st.observationHeads(ctx, []int64{id})
 	if err != nil {
 		return nil, place{}, err
@@ -48,15 +91,12 @@ func (m *Module) visible(ctx context.Context, viewerID int64, pl place) (bool, e
 type policy struct{ m *Module }
 
 func (p policy) CanComment(ctx context.Context, viewerID int64, ref moderation.Ref) (bool, string, error) {
-	o, _, err := p.m.head(ctx, ref.ID)
+	o, _, err := p.m.decoratedHead(ctx, ref.ID)
 	if err != nil {
 		return false, "", err
 	}
 	if o.Withdrawn() {
 		return false, "consultation.locked.withdrawn", nil
-	}
-	if err := p.m.decorate(ctx, []*Observation{o}, false); err != nil {
-		return false, "", err
 	}
 	if o.Hidden() {
 		return false, "consultation.locked.hidden", nil

@@ -65,6 +65,7 @@ type Options struct {
 	BaseURL         string         // absolute links in emails
 	OrgName         string         // email signature
 	RateLimit       ratelimit.Rule // observations per participant; default 5 per 10 minutes
+	SupportLimit    ratelimit.Rule // supports given or withdrawn per participant; default 30 per 10 minutes
 	DuplicateWindow time.Duration  // the same text again within it is refused; default 1 minute
 }
 
@@ -89,6 +90,9 @@ type Module struct {
 func New(d Deps) (*Module, error) {
 	if d.Options.RateLimit.Max <= 0 {
 		d.Options.RateLimit = ratelimit.Rule{Max: 5, Window: 10 * time.Minute}
+	}
+	if d.Options.SupportLimit.Max <= 0 {
+		d.Options.SupportLimit = ratelimit.Rule{Max: 30, Window: 10 * time.Minute}
 	}
 	if d.Options.DuplicateWindow <= 0 {
 		d.Options.DuplicateWindow = time.Minute

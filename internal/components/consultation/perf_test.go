@@ -2,22 +2,19 @@ package consultation_test
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
-	"reflect"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"unsafe"
 
 	"github.com/arengo/arengo/internal/app/apptest"
 	"github.com/arengo/arengo/internal/components/consultation"
 	"github.com/arengo/arengo/internal/db"
 	"github.com/arengo/arengo/internal/db/dbtest"
-	"modernc.org/sqlite"
 )
 
 // TestPagesQueryCountIsConstant is issue 4's "no N+1": the SQL statements
@@ -28,21 +25,25 @@ import (
 func TestPagesQueryCountIsConstant(t *testing.T) {
 	small := pageQueryCounts(t, consultation.Bulk{Paragraphs: 10, Observations: 10, Comments: 10, Participants: 30, Seed: 7})
 	large := pageQueryCounts(t, consultation.Bulk{Paragraphs: 200, Observations: 200, Comments: 400, Participants: 60, Seed: 7})
-	for page, n := range small {
-		t.Logf("%-40s %2d statements (10 paragraphs) %2d (200 paragraphs, 200 observations, 400 comments)", page, n, large[page])
-		if large[page] != n {
-			t.Errorf("%s: %d statements with 10 paragraphs, %d with 200: a query runs per item", page, n, large[page])
+	for page, stmts := range small {
+		n := len(stmts)
+		t.Logf("%-40s %2d statements (10 paragraphs) %2d (200 paragraphs, 200 observations, 400 comments)", page, n, len(large[page]))
+		if len(large[page]) != n {
+			t.Errorf("%s: %d statements with 10 paragraphs, %d with 200: a query runs per item:\n%s", page, n, len(large[page]), strings.Join(large[page], "\n"))
 		}
 		// A fixed number, but not an absurd one.
 		if n > 50 {
-			t.Errorf("%s: %d statements", page, n)
+			t.Errorf("%s: %d statements:\n%s", page, n, strings.Join(stmts, "\n"))
+		}
+		if os.Getenv("ARENGO_LOG_STATEMENTS") != "" {
+			t.Logf("%s:\n%s", page, strings.Join(stmts, "\n"))
 		}
 	}
 }
 
 // pageQueryCounts seeds a consultation of the given size and counts the
 // statements of each page.
-func pageQueryCounts(t *testing.T, spec consultation.Bulk) map[string]int64 {
+func pageQueryCounts(t *testing.T, spec consultation.Bulk) map[string][]string {
 	t.Helper()
 	d, counter := countingSQLite(t)
 	res := seedConsultation(t, d, "conta", spec)
@@ -58,7 +59,7 @@ func pageQueryCounts(t *testing.T, spec consultation.Bulk) map[string]int64 {
 	base := fmt.Sprintf("/processes/conta/c/%d", cid)
 	anon := h.Client()
 	reader := h.Participant("lettore")
-	out := map[string]int64{}
+	out := map[string][]string{}
 	for _, p := range []struct {
 		name   string
 		client *apptest.Client
@@ -68,6 +69,7 @@ func pageQueryCounts(t *testing.T, spec consultation.Bulk) map[string]int64 {
 		{"document, signed in", reader, base},
 		{"observation, anonymous", anon, fmt.Sprintf("%s/observations/%d", base, obsWithMostComments)},
 		{"observation, signed in", reader, fmt.Sprintf("%s/observations/%d", base, obsWithMostComments)},
+		{"observation, signed in, comments page 2", reader, fmt.Sprintf("%s/observations/%d?comments_page=2&comments_sort=best", base, obsWithMostComments)},
 		{"observation list, signed in", reader, base + "/observations?sort=" + url.QueryEscape(consultation.SortCommented)},
 	} {
 		p.client.Get(p.path) // sessions and caches settle as on a running server
@@ -81,55 +83,47 @@ func pageQueryCounts(t *testing.T, spec consultation.Bulk) map[string]int64 {
 	return out
 }
 
-// statementCounter counts the statements sent to the database while on.
+// statementCounter records the statements sent to the database while on.
 type statementCounter struct {
-	on sync.Mutex // held between start and stop, so requests do not overlap
-	n  atomic.Int64
-	c  atomic.Bool
+	on   sync.Mutex // held between start and stop, so requests do not overlap
+	mu   sync.Mutex
+	c    bool
+	seen []string
 }
 
-func (s *statementCounter) start() { s.on.Lock(); s.n.Store(0); s.c.Store(true) }
-func (s *statementCounter) stop() int64 {
-	s.c.Store(false)
-	defer s.on.Unlock()
-	return s.n.Load()
+func (s *statementCounter) start() {
+	s.on.Lock()
+	s.mu.Lock()
+	s.seen, s.c = nil, true
+	s.mu.Unlock()
 }
-func (s *statementCounter) count() {
-	if s.c.Load() {
-		s.n.Add(1)
+
+// stop ends the count and returns the statements, in order.
+func (s *statementCounter) stop() []string {
+	defer s.on.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c = false
+	return s.seen
+}
+
+func (s *statementCounter) count(q string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.c {
+		s.seen = append(s.seen, strings.Join(strings.Fields(q), " "))
 	}
 }
 
 // countingSQLite opens a migrated SQLite database whose connections count
-// every statement. The db package opens its pools itself and has no hook,
-// so the test replaces the two pools (unexported fields of db.DB) with
-// pools on the same file through a counting driver, opened as db.Open does.
-// If db.DB's fields change this fails loudly; a db.Options hook for a
-// wrapping driver would make it unnecessary.
+// every statement, through db.Options.WrapConnector.
 func countingSQLite(t *testing.T) (*db.DB, *statementCounter) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "count.db")
-	d, err := db.Open(context.Background(), path, db.Options{MaxReaders: 4})
+	counter := &statementCounter{}
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "count.db"), db.Options{MaxReaders: 4,
+		WrapConnector: func(c driver.Connector) driver.Connector { return countingConnector{Connector: c, counter: counter} }})
 	if err != nil {
 		t.Fatal(err)
-	}
-	counter := &statementCounter{}
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_time_format=sqlite"
-	file := "file:" + url.PathEscape(path) + "?" + common
-	w := sql.OpenDB(countingConnector{dsn: file + "&_pragma=journal_mode(WAL)&_txlock=immediate", counter: counter})
-	w.SetMaxOpenConns(1)
-	r := sql.OpenDB(countingConnector{dsn: file + "&_pragma=query_only(1)", counter: counter})
-	r.SetMaxOpenConns(4)
-	v := reflect.ValueOf(d).Elem()
-	for name, pool := range map[string]*sql.DB{"w": w, "r": r} {
-		f := v.FieldByName(name)
-		if !f.IsValid() || f.Type() != reflect.TypeOf(pool) {
-			t.Fatalf("db.DB has no *sql.DB field %q any more: update countingSQLite", name)
-		}
-		f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
-		old := f.Interface().(*sql.DB)
-		old.Close()
-		f.Set(reflect.ValueOf(pool))
 	}
 	t.Cleanup(func() { d.Close() })
 	if _, err := d.Migrate(context.Background()); err != nil {
@@ -138,21 +132,19 @@ func countingSQLite(t *testing.T) (*db.DB, *statementCounter) {
 	return d, counter
 }
 
-// countingConnector opens SQLite connections that count statements.
+// countingConnector opens connections that count statements.
 type countingConnector struct {
-	dsn     string
+	driver.Connector
 	counter *statementCounter
 }
 
-func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := (&sqlite.Driver{}).Open(c.dsn)
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &countingConn{Conn: conn, counter: c.counter}, nil
 }
-
-func (c countingConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 
 // countingConn passes everything to the SQLite connection, counting each
 // statement executed or queried (database/sql prepares only through these
@@ -163,17 +155,17 @@ type countingConn struct {
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	c.counter.count()
+	c.counter.count(q)
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
 }
 
 func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	c.counter.count()
+	c.counter.count(q)
 	return c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.counter.count()
+	c.counter.count(q)
 	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
 }
 

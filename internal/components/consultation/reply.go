@@ -62,7 +62,7 @@ func (s store) eachQueue(ctx context.Context, componentID int64, state string, l
 		cond = "r.published_at IS NOT NULL"
 	}
 	rows, err := s.db.R().QueryContext(ctx, `SELECT `+observationColumns+observationFrom+` WHERE o.component_id = $1 AND o.status = 'filed' AND `+cond+
-		fmt.Sprintf(" ORDER BY p.position, o.id LIMIT %d OFFSET %d", limit, offset), componentID)
+		fmt.Sprintf(" ORDER BY p.position, o.id LIMIT %d OFFSET %d", limit, max(offset, 0)), componentID)
 	if err != nil {
 		return fmt.Errorf("consultation: queue: %w", err)
 	}

@@ -774,7 +774,9 @@ func (m *Module) Withdraw(ctx context.Context, authorID int64, c component.Compo
 // Support records userID's support of an observation; supporting twice
 // counts once (a primary key, checked in the same transaction as the
 // counter). Errors: ErrUnauthenticated; ErrNotFound; a refusal (field "")
-// by authorization, for one's own, a withdrawn or a hidden observation.
+// by authorization, for one's own, a withdrawn or a hidden observation;
+// ErrRateLimited beyond Options.SupportLimit (supports and withdrawals
+// together), so nobody scripts support counts up and down.
 func (m *Module) Support(ctx context.Context, userID int64, c component.Component, id int64) error {
 	o, err := m.supportable(ctx, userID, c, id)
 	if err != nil {
@@ -782,6 +784,9 @@ func (m *Module) Support(ctx context.Context, userID int64, c component.Componen
 	}
 	if o.AuthorID == userID {
 		return kernel.Invalid("", "consultation.error.support_own")
+	}
+	if err := m.limiter.Allow(ctx, "support:"+strconv.FormatInt(userID, 10), m.opt.SupportLimit); err != nil {
+		return err
 	}
 	now := m.clock.Now()
 	return m.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -801,8 +806,12 @@ func (m *Module) Support(ctx context.Context, userID int64, c component.Componen
 }
 
 // Unsupport withdraws userID's support while the support action is open.
+// Errors as Support.
 func (m *Module) Unsupport(ctx context.Context, userID int64, c component.Component, id int64) error {
 	if _, err := m.supportable(ctx, userID, c, id); err != nil {
+		return err
+	}
+	if err := m.limiter.Allow(ctx, "support:"+strconv.FormatInt(userID, 10), m.opt.SupportLimit); err != nil {
 		return err
 	}
 	return m.db.Tx(ctx, func(tx *sql.Tx) error {

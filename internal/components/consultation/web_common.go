@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,6 +48,18 @@ func requireViewer(r *http.Request) (int64, error) {
 	return 0, kernel.ErrUnauthenticated
 }
 
+// maxPage bounds a page number read from the URL, so the offset made from
+// it stays far from overflowing (a negative OFFSET is an error on
+// PostgreSQL).
+const maxPage = 1_000_000
+
+// pageParam reads the "page" query parameter: 1 when missing, malformed or
+// below 1, at most maxPage.
+func pageParam(q url.Values) int {
+	page, _ := strconv.Atoi(q.Get("page")) // out of range: the largest or smallest int
+	return min(max(page, 1), maxPage)
+}
+
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
@@ -76,11 +89,14 @@ func (h *handlers) base(r *http.Request, v component.View) (base, error) {
 	}
 	b := base{View: v, Cons: cons, URL: component.PublicURL(v.Process.Slug, v.Component.ID),
 		AdminURL: component.AdminURL(v.Process.ID, v.Component.ID, "/manage"), ProcessURL: "/processes/" + v.Process.Slug, m: h.m}
-	if uid := viewerID(r); uid != 0 {
+	// Whoever manages the space (checked on the way in) evaluates there too:
+	// only others need asking.
+	if uid := viewerID(r); uid != 0 && !v.CanManage {
 		if b.CanEvaluate, err = h.m.MayEvaluate(r.Context(), uid, v.Component); err != nil {
 			return base{}, err
 		}
 	}
+	b.CanEvaluate = b.CanEvaluate || v.CanManage
 	return b, nil
 }
 

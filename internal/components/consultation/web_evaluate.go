@@ -49,14 +49,13 @@ func (h *handlers) queue(w http.ResponseWriter, r *http.Request, v component.Vie
 	default:
 		state = QueueTodo
 	}
-	page, _ := strconv.Atoi(q.Get("page"))
-	if page < 1 {
-		page = 1
-	}
-	qp := queuePage{base: b, State: state, States: QueueStates(), Page: page}
+	qp := queuePage{base: b, State: state, States: QueueStates()}
 	if qp.Counts, err = h.m.QueueCounts(r.Context(), v.Component.ID); err != nil {
 		return err
 	}
+	// Beyond the last page (an old link, a typed URL): the last one.
+	page := min(pageParam(q), max((qp.Counts[state]+PerPage-1)/PerPage, 1))
+	qp.Page = page
 	if qp.Observations, err = h.m.Queue(r.Context(), v.Component.ID, state, PerPage, (page-1)*PerPage); err != nil {
 		return err
 	}

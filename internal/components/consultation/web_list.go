@@ -82,10 +82,7 @@ func (h *handlers) list(w http.ResponseWriter, r *http.Request, v component.View
 	}
 	q := r.URL.Query()
 	f := parseFilter(q)
-	page, _ := strconv.Atoi(q.Get("page"))
-	if page < 1 {
-		page = 1
-	}
+	page := pageParam(q)
 	lp := listPage{base: b, Filter: f, Page: page, Kinds: Kinds(), Statuses: []string{StatusFiled, StatusAnswered, StatusWithdrawn},
 		OutcomeCodes: Outcomes(), SortCodes: Sorts()}
 	if f.ParagraphID > 0 {
@@ -105,6 +102,14 @@ func (h *handlers) list(w http.ResponseWriter, r *http.Request, v component.View
 		return err
 	}
 	lp.Pages = (lp.Total + PerPage - 1) / PerPage
+	if page > lp.Pages && lp.Pages > 0 {
+		// Beyond the last page (an old link, a typed URL): the last one.
+		page, lp.Page = lp.Pages, lp.Pages
+		f.Offset = (page - 1) * PerPage
+		if lp.Observations, lp.Total, err = h.m.List(r.Context(), v.Component.ID, f, false); err != nil {
+			return err
+		}
+	}
 	if page > 1 {
 		lp.PrevURL = b.URL + "/observations" + f.query(page-1)
 	}

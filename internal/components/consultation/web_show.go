@@ -1,11 +1,14 @@
 package consultation
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
+	"strconv"
 
 	"github.com/arengo/arengo/internal/authz"
 	"github.com/arengo/arengo/internal/component"
+	"github.com/arengo/arengo/internal/kernel"
 	"github.com/arengo/arengo/internal/moderation"
 	"github.com/arengo/arengo/internal/web"
 )
@@ -69,6 +72,7 @@ func (h *handlers) show(w http.ResponseWriter, r *http.Request, v component.View
 		}
 	}
 	if h.m.commentsWeb != nil && !o.Withdrawn() {
+		r := r.WithContext(withShown(ctx, o, placeOf(v)))
 		if page.Comments, err = h.m.commentsWeb.Section(r, moderation.Ref{Type: TypeObservation, ID: o.ID}); err != nil {
 			return err
 		}
@@ -99,6 +103,11 @@ func (h *handlers) supportAction(w http.ResponseWriter, r *http.Request, v compo
 	} else {
 		flash = "consultation.flash.unsupported"
 		err = h.m.Unsupport(r.Context(), uid, v.Component, id)
+	}
+	if errors.Is(err, kernel.ErrRateLimited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.m.opt.SupportLimit.Window.Seconds())))
+		return h.s.RenderStatus(w, r, http.StatusTooManyRequests, "consultation/refused.html",
+			refusedPage{base: b, Messages: []string{h.t(r)("consultation.error.support_rate_limited")}, BackURL: back})
 	}
 	if err != nil {
 		return h.refused(w, r, b, err, back)

@@ -14,6 +14,8 @@ import (
 	"github.com/arengo/arengo/internal/app/apptest"
 	"github.com/arengo/arengo/internal/authz"
 	"github.com/arengo/arengo/internal/authz/authztest"
+	"github.com/arengo/arengo/internal/db"
+	"github.com/arengo/arengo/internal/db/dbtest"
 )
 
 func expect(t *testing.T, r *apptest.Response, status int, contains ...string) {
@@ -65,7 +67,12 @@ type site struct {
 // through the admin pages, with observe/support/comment open now.
 func newSite(t *testing.T) *site {
 	t.Helper()
-	h := apptest.New(t)
+	return newSiteWith(t, apptest.New(t))
+}
+
+// newSiteWith is newSite on the platform h.
+func newSiteWith(t *testing.T, h *apptest.Harness) *site {
+	t.Helper()
 	pid, ph := authztest.CreateProcess(t, h.DB, "aria", true,
 		authztest.Phase{Title: "Osservazioni", Start: t0.Add(-time.Hour), End: t0.Add(48 * time.Hour)},
 		authztest.Phase{Title: "Controdeduzioni", Start: t0.Add(48 * time.Hour), End: t0.Add(30 * 24 * time.Hour)})
@@ -414,5 +421,58 @@ func TestReimportFromAdmin(t *testing.T) {
 	expect(t, h.Client().Get(s.base), 200)
 	if n := h.Count(`SELECT COUNT(*) FROM audit_log WHERE action IN ('consultation.import', 'consultation.settings', 'consultation.attachment.add', 'consultation.attachment.delete')`); n != 5 {
 		t.Fatalf("audit rows: %d", n)
+	}
+}
+
+// TestHostilePageNumbers: a page number too big for an offset, or below 1,
+// shows a page (the last or the first) on both engines — on PostgreSQL an
+// overflowing offset used to be a negative OFFSET and a 500.
+func TestHostilePageNumbers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newSiteWith(t, apptest.NewWithDB(t, d))
+		giulia := s.h.Participant("giulia")
+		redirected(t, giulia.Post(s.observeURL(0), url.Values{"kind": {"general"}, "body": {"Serve più verde."}}))
+		// Each shows the one page there is.
+		for _, page := range []string{"99999999999999999999", "9223372036854775807", "368934881474191035", "1000001", "2", "0", "-3", "abc"} {
+			expect(t, s.admin.Get(s.base+"/evaluate?page="+page), 200, "Da rispondere (1)", "OSS-2026-000001")
+			expect(t, giulia.Get(s.base+"/observations?page="+page), 200, "OSS-2026-000001")
+		}
+	})
+}
+
+// TestSupportRateLimit: supports given and withdrawn count against one
+// limit per participant; beyond it the participant is told why, with a
+// 429, and nothing changes until the window passes.
+func TestSupportRateLimit(t *testing.T) {
+	s := newSite(t)
+	h := s.h
+	giulia := h.Participant("giulia")
+	obsURL := redirected(t, giulia.Post(s.observeURL(0), url.Values{"kind": {"general"}, "body": {"Serve più verde."}}))
+	marco := h.Participant("marco")
+	// The default limit: 30 per 10 minutes.
+	for i := 0; i < 30; i++ {
+		action := "/support"
+		if i%2 == 1 {
+			action = "/unsupport"
+		}
+		redirected(t, marco.Post(obsURL+action, nil))
+	}
+	supports := func() int {
+		return h.Count(`SELECT COUNT(*) FROM consultation_supports`) + 10*h.Count(`SELECT COALESCE(SUM(supports_count), 0) FROM consultation_observations`)
+	}
+	if n := supports(); n != 0 {
+		t.Fatalf("after 15 supports and 15 withdrawals: %d", n)
+	}
+	r := marco.Post(obsURL+"/support", nil)
+	expect(t, r, http.StatusTooManyRequests, "Hai dato o ritirato molti sostegni in poco tempo")
+	if n := supports(); n != 0 {
+		t.Fatalf("a refused support was stored: %d", n)
+	}
+	// Others are not held back, and after the window marco may support again.
+	redirected(t, h.Participant("luca").Post(obsURL+"/support", nil))
+	h.Clock.Advance(10 * time.Minute)
+	redirected(t, marco.Post(obsURL+"/support", nil))
+	if n := h.Count(`SELECT supports_count FROM consultation_observations`); n != 2 {
+		t.Fatalf("supports after the window: %d", n)
 	}
 }
