@@ -61,7 +61,8 @@ func (a *App) wireComponents() error {
 		pw.Components = componentLinks(comps)
 		pw.AdminLinks = append(pw.AdminLinks,
 			process.AdminLink{URL: "/admin/audit", LabelKey: "audit.admin_link", HintKey: "audit.admin_hint"},
-			process.AdminLink{URL: "/admin/users", LabelKey: "useradmin.admin_link", HintKey: "useradmin.admin_hint"})
+			process.AdminLink{URL: "/admin/users", LabelKey: "useradmin.admin_link", HintKey: "useradmin.admin_hint"},
+			process.AdminLink{URL: "/moderation", LabelKey: "moderation.admin_link", HintKey: "moderation.admin_hint"})
 	}
 	a.demoLoaders = append(a.demoLoaders, a.demoComponents, a.demoConsultationLoader(cons))
 	return nil
