@@ -36,14 +36,38 @@ func ParseForm(r *http.Request) (*Form, error) {
 		}
 		return nil, kernel.Invalid("", "error.malformed_form")
 	}
-	for _, vs := range r.PostForm {
+	return checkedForm(r.PostForm)
+}
+
+func checkedForm(values url.Values) (*Form, error) {
+	for _, vs := range values {
 		for _, v := range vs {
 			if !utf8.ValidString(v) {
 				return nil, kernel.Invalid("", "error.bad_encoding")
 			}
 		}
 	}
-	return &Form{Values: r.PostForm}, nil
+	return &Form{Values: values}, nil
+}
+
+// ParseMultipartForm reads a multipart body (a form with a file input),
+// holding at most maxMemory bytes of files in memory and the rest in
+// temporary files, which the server removes after the request. A
+// urlencoded body is read as ParseForm does. Text values get the same
+// UTF-8 check; files are read with r.FormFile.
+func ParseMultipartForm(r *http.Request, maxMemory int64) (*Form, error) {
+	err := r.ParseMultipartForm(maxMemory)
+	if errors.Is(err, http.ErrNotMultipart) {
+		return ParseForm(r)
+	}
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, err
+		}
+		return nil, kernel.Invalid("", "error.malformed_form")
+	}
+	return checkedForm(r.PostForm)
 }
 
 // NewForm returns a form pre-filled with values (for edit pages).

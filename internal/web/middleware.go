@@ -151,7 +151,7 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 // withBodyLimit answers 413 for declared oversized bodies and caps the rest.
 func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := s.cfg.MaxBodyBytes
+		limit := s.bodyLimit(r)
 		if r.ContentLength > limit {
 			s.errorPage(w, r.WithContext(WithLocale(r.Context(), s.locale(r, nil))), http.StatusRequestEntityTooLarge, "error.too_large")
 			return

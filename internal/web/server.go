@@ -50,6 +50,10 @@ type Server struct {
 	metrics *httpMetrics
 	inner   []func(http.Handler) http.Handler
 	bypass  []string
+	// large holds the routes allowed a bigger body (AllowLargeBody); a
+	// ServeMux of its own matches them exactly as the routes are matched.
+	large      *http.ServeMux
+	largeLimit map[string]int64
 }
 
 // BypassCrossOriginCheck exempts a route pattern from the CSRF check. Only
@@ -57,6 +61,32 @@ type Server struct {
 // own proof (SAML bindings: signed messages bound to a request ID and a
 // browser cookie). Must be called before Handler.
 func (s *Server) BypassCrossOriginCheck(pattern string) { s.bypass = append(s.bypass, pattern) }
+
+// AllowLargeBody raises the request body limit for one route pattern (the
+// same pattern the route is registered with, method included) to limit
+// bytes: file uploads. Every other route keeps Config.MaxBodyBytes, so a
+// big body cannot be sent anywhere else. Must be called before Handler.
+func (s *Server) AllowLargeBody(pattern string, limit int64) {
+	if s.large == nil {
+		s.large, s.largeLimit = http.NewServeMux(), map[string]int64{}
+	}
+	if _, ok := s.largeLimit[pattern]; !ok {
+		s.large.Handle(pattern, http.NotFoundHandler())
+	}
+	s.largeLimit[pattern] = limit
+}
+
+// bodyLimit is the body limit for r.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if s.large != nil {
+		if _, p := s.large.Handler(r); p != "" {
+			if l, ok := s.largeLimit[p]; ok {
+				return l
+			}
+		}
+	}
+	return s.cfg.MaxBodyBytes
+}
 
 // Use adds middleware that runs inside the session middleware, just around
 // the routes (so it sees the viewer and locale).

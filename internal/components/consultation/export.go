@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,7 @@ func (m *Module) dataset(name string) (dataset, bool) {
 	case DatasetObservations:
 		return dataset{[]string{"observation_id", "protocol", "paragraph_id", "section_number", "section_label", "paragraph_number", "kind",
 			"status", "author", "text", "proposed_wording", "paragraph_text_when_filed", "version", "supports", "comments", "filed_at",
-			"updated_at", "withdrawn_at", "hidden", "outcome", "reply_published_at"}, m.observationRows}, true
+			"updated_at", "withdrawn_at", "hidden", "outcome", "reply_published_at", "attachment"}, m.observationRows}, true
 	case DatasetComments:
 		return dataset{[]string{"comment_id", "observation_id", "protocol", "parent_id", "depth", "author", "alignment", "text",
 			"created_at", "edited_at"}, m.commentRows}, true
@@ -219,7 +220,20 @@ func (m *Module) eachPublic(ctx context.Context, componentID int64, fn func(*Obs
 	return flush()
 }
 
+// attachmentURL is the absolute download address of o's attachment, or ""
+// when it has none or it is not public. prefix is observationURL's result.
+func (m *Module) attachmentURL(prefix string, o *Observation) string {
+	if o.AttachmentName == "" || o.Withdrawn() || o.Hidden() {
+		return ""
+	}
+	return m.opt.BaseURL + prefix + strconv.FormatInt(o.ID, 10) + "/attachment"
+}
+
 func (m *Module) observationRows(ctx context.Context, componentID int64, emit func(...any) error) error {
+	prefix, err := m.observationURL(ctx, componentID)
+	if err != nil {
+		return err
+	}
 	return m.eachPublic(ctx, componentID, func(o *Observation) error {
 		body, proposed := o.Body, o.Proposed
 		if o.Withdrawn() || o.Hidden() {
@@ -231,7 +245,7 @@ func (m *Module) observationRows(ctx context.Context, componentID int64, emit fu
 		}
 		return emit(o.ID, o.Protocol, o.ParagraphID, o.SectionNumber, o.SectionLabel, o.ParagraphNumber, o.Kind, o.Status,
 			o.AuthorNickname, body, proposed, o.ParagraphText, o.Version, o.Supports, o.Comments, o.CreatedAt, o.UpdatedAt,
-			o.WithdrawnAt, o.Hidden(), outcome, published)
+			o.WithdrawnAt, o.Hidden(), outcome, published, m.attachmentURL(prefix, o))
 	})
 }
 

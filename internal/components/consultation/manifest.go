@@ -67,6 +67,7 @@ type Options struct {
 	RateLimit       ratelimit.Rule // observations per participant; default 5 per 10 minutes
 	SupportLimit    ratelimit.Rule // supports given or withdrawn per participant; default 30 per 10 minutes
 	DuplicateWindow time.Duration  // the same text again within it is refused; default 1 minute
+	MaxAttachment   int64          // bytes of an observation's PDF; default DefaultMaxAttachment
 }
 
 // Module is the consultation tool: its store, rules and pages.
@@ -93,6 +94,9 @@ func New(d Deps) (*Module, error) {
 	}
 	if d.Options.SupportLimit.Max <= 0 {
 		d.Options.SupportLimit = ratelimit.Rule{Max: 30, Window: 10 * time.Minute}
+	}
+	if d.Options.MaxAttachment <= 0 {
+		d.Options.MaxAttachment = DefaultMaxAttachment
 	}
 	if d.Options.DuplicateWindow <= 0 {
 		d.Options.DuplicateWindow = time.Minute

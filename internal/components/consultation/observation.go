@@ -176,9 +176,16 @@ type Observation struct {
 	// ReplyPublished).
 	Reply        *Reply
 	HiddenReason string // set when moderators hid it or its author is blocked
+	// The attached PDF, if any (its bytes are read only for download).
+	AttachmentName   string
+	AttachmentSize   int64
+	AttachmentSHA256 string
 }
 
 // Withdrawn reports whether the author withdrew the observation.
+// AttachmentKB is the attachment's size in kilobytes, rounded up.
+func (o *Observation) AttachmentKB() int64 { return (o.AttachmentSize + 1023) / 1024 }
+
 func (o *Observation) Withdrawn() bool { return o.Status == StatusWithdrawn }
 
 // Answered reports whether its official reply has been published.
@@ -238,6 +245,10 @@ type ObservationInput struct {
 	Kind     string
 	Body     string
 	Proposed string
+	// Attachment is a newly chosen file (nil: none chosen). On edit, nil
+	// keeps the current one unless RemoveAttachment is set.
+	Attachment       *Upload
+	RemoveAttachment bool
 }
 
 // normalizeText trims and unifies line ends; everything else is kept as
@@ -250,7 +261,8 @@ func normalizeText(s string) string {
 // returns it normalised. A proposed wording identical to the paragraph is
 // no proposal at all (the form starts pre-filled with the paragraph).
 func (in ObservationInput) validate(v *kernel.Validator, maxLen int, paragraph string) ObservationInput {
-	out := ObservationInput{Kind: in.Kind, Body: normalizeText(in.Body), Proposed: normalizeText(in.Proposed)}
+	out := ObservationInput{Kind: in.Kind, Body: normalizeText(in.Body), Proposed: normalizeText(in.Proposed),
+		Attachment: in.Attachment, RemoveAttachment: in.RemoveAttachment}
 	if out.Proposed == normalizeText(paragraph) {
 		out.Proposed = ""
 	}

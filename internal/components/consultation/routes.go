@@ -7,6 +7,12 @@ import "github.com/arengo/arengo/internal/component"
 // /admin/processes/{id}/components/{componentID}/manage.
 func (m *Module) mount(mt *component.Mount) {
 	h := &handlers{m: m, s: mt.Server()}
+	// The two forms that carry a PDF may send more than the site's body
+	// limit; every other route keeps it. (The patterns are the component
+	// host's public prefix plus the suffixes below.)
+	for _, p := range []string{"/paragraphs/{paragraph}/observe", "/observations/{observation}/edit"} {
+		h.s.AllowLargeBody("POST /processes/{slug}/c/{componentID}"+p, m.opt.MaxAttachment+uploadOverhead)
+	}
 	// The document, and filing an observation on one of its paragraphs.
 	mt.Public("GET", "", h.document)
 	mt.Public("GET", "/paragraphs/{paragraph}/observe", h.observeForm)
@@ -17,6 +23,7 @@ func (m *Module) mount(mt *component.Mount) {
 	mt.Public("GET", "/observations/{observation}/edit", h.editForm)
 	mt.Public("POST", "/observations/{observation}/edit", h.edit)
 	mt.Public("POST", "/observations/{observation}/withdraw", h.withdraw)
+	mt.Public("GET", "/observations/{observation}/attachment", h.attachment)
 	mt.Public("POST", "/observations/{observation}/support", h.support)
 	mt.Public("POST", "/observations/{observation}/unsupport", h.unsupport)
 	// Evaluators' queue and draft replies (checked against the evaluate role).

@@ -528,6 +528,7 @@ func (m *Module) File(ctx context.Context, authorID int64, c component.Component
 	}
 	var v kernel.Validator
 	in = in.validate(&v, cons.MaxLength, p.Body)
+	in.Attachment.validate(&v, m.opt.MaxAttachment)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -593,6 +594,15 @@ func (m *Module) insert(ctx context.Context, c component.Component, cons Consult
 			VALUES ($1, 1, $2, $3, $4, $5)`, o.ID, in.Kind, in.Body, in.Proposed, now); err != nil {
 			return fmt.Errorf("consultation: insert version: %w", err)
 		}
+		var attached string
+		if in.Attachment != nil {
+			name, sha, err := m.st.putAttachment(ctx, tx, o.ID, 1, in.Attachment, now)
+			if err != nil {
+				return err
+			}
+			o.AttachmentName, o.AttachmentSize, o.AttachmentSHA256 = name, int64(len(in.Attachment.Data)), sha
+			attached = attachmentAudit(name, sha)
+		}
 		u, err := m.st.contact(ctx, tx, authorID)
 		if err != nil {
 			return err
@@ -609,7 +619,7 @@ func (m *Module) insert(ctx context.Context, c component.Component, cons Consult
 			}
 		}
 		return m.record(ctx, tx, now, c, AuditFile, TypeObservation, o.ID, nil,
-			map[string]any{"protocol": o.Protocol, "paragraph_id": p.ID, "kind": in.Kind, "body": in.Body, "proposed": in.Proposed})
+			map[string]any{"protocol": o.Protocol, "paragraph_id": p.ID, "kind": in.Kind, "body": in.Body, "proposed": in.Proposed, "attachment": attached})
 	})
 	if err != nil {
 		return nil, err
@@ -710,12 +720,17 @@ func (m *Module) Edit(ctx context.Context, authorID int64, c component.Component
 	}
 	var v kernel.Validator
 	in = in.validate(&v, cons.MaxLength, o.ParagraphText)
+	in.Attachment.validate(&v, m.opt.MaxAttachment)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if in.Kind == o.Kind && in.Body == o.Body && in.Proposed == o.Proposed {
+	// A new file replaces the current one; removing needs one to remove.
+	removing := in.Attachment == nil && in.RemoveAttachment && o.AttachmentName != ""
+	if in.Kind == o.Kind && in.Body == o.Body && in.Proposed == o.Proposed && in.Attachment == nil && !removing {
 		return o, nil // nothing changed: no new version
 	}
+	beforeFile := attachmentAudit(o.AttachmentName, o.AttachmentSHA256)
+	afterFile := beforeFile
 	now := m.clock.Now()
 	err = m.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE consultation_observations SET kind = $1, body = $2, proposed = $3, version = version + 1, updated_at = $4
@@ -730,9 +745,26 @@ func (m *Module) Edit(ctx context.Context, authorID int64, c component.Component
 			VALUES ($1, $2, $3, $4, $5, $6)`, id, o.Version+1, in.Kind, in.Body, in.Proposed, now); err != nil {
 			return fmt.Errorf("consultation: edit version: %w", err)
 		}
+		// One current attachment: the versions keep the texts, the audit
+		// log the name and hash of every file replaced or removed.
+		switch {
+		case in.Attachment != nil:
+			name, sha, err := m.st.putAttachment(ctx, tx, id, o.Version+1, in.Attachment, now)
+			if err != nil {
+				return err
+			}
+			afterFile = attachmentAudit(name, sha)
+			o.AttachmentName, o.AttachmentSize, o.AttachmentSHA256 = name, int64(len(in.Attachment.Data)), sha
+		case removing:
+			if _, err := tx.ExecContext(ctx, `DELETE FROM consultation_observation_attachments WHERE observation_id = $1`, id); err != nil {
+				return fmt.Errorf("consultation: remove attachment: %w", err)
+			}
+			afterFile = ""
+			o.AttachmentName, o.AttachmentSize, o.AttachmentSHA256 = "", 0, ""
+		}
 		return m.record(ctx, tx, now, c, AuditEdit, TypeObservation, id,
-			map[string]any{"version": o.Version, "kind": o.Kind, "body": o.Body, "proposed": o.Proposed},
-			map[string]any{"version": o.Version + 1, "kind": in.Kind, "body": in.Body, "proposed": in.Proposed})
+			map[string]any{"version": o.Version, "kind": o.Kind, "body": o.Body, "proposed": o.Proposed, "attachment": beforeFile},
+			map[string]any{"version": o.Version + 1, "kind": in.Kind, "body": in.Body, "proposed": in.Proposed, "attachment": afterFile})
 	})
 	if err != nil {
 		return nil, err

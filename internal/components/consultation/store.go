@@ -164,13 +164,15 @@ const observationColumns = `o.id, o.component_id, o.paragraph_id, o.section_id, 
 	CASE WHEN u.blocked_at IS NULL THEN 0 ELSE 1 END, o.kind, o.body, o.proposed, o.paragraph_text, o.version, o.supports_count,
 	(SELECT COUNT(*) FROM comments c WHERE c.ref_type = 'observation' AND c.ref_id = o.id AND c.deleted_at IS NULL),
 	o.status, o.created_at, o.updated_at, o.withdrawn_at, s.number, s.label, s.title, p.number,
-	r.outcome, r.body, r.office, COALESCE(r.drafted_by, 0), r.drafted_at, r.updated_at, r.published_at`
+	r.outcome, r.body, r.office, COALESCE(r.drafted_by, 0), r.drafted_at, r.updated_at, r.published_at,
+	COALESCE(att.file_name, ''), COALESCE(att.size, 0), COALESCE(att.sha256, '')`
 
 const observationFrom = ` FROM consultation_observations o
 	JOIN consultation_sections s ON s.id = o.section_id
 	JOIN consultation_paragraphs p ON p.id = o.paragraph_id
 	LEFT JOIN users u ON u.id = o.author_id
-	LEFT JOIN consultation_replies r ON r.observation_id = o.id`
+	LEFT JOIN consultation_replies r ON r.observation_id = o.id
+	LEFT JOIN consultation_observation_attachments att ON att.observation_id = o.id`
 
 func scanObservation(row interface{ Scan(...any) error }) (*Observation, error) {
 	o := &Observation{}
@@ -181,7 +183,8 @@ func scanObservation(row interface{ Scan(...any) error }) (*Observation, error) 
 	err := row.Scan(&o.ID, &o.ComponentID, &o.ParagraphID, &o.SectionID, &o.Protocol, &o.AuthorID, &o.AuthorNickname,
 		&blocked, &o.Kind, &o.Body, &o.Proposed, &o.ParagraphText, &o.Version, &o.Supports, &o.Comments,
 		&o.Status, &o.CreatedAt, &o.UpdatedAt, &withdrawn, &o.SectionNumber, &o.SectionLabel, &o.SectionTitle, &o.ParagraphNumber,
-		&outcome, &body, &office, &draftedBy, &draftedAt, &updatedAt, &publishedAt)
+		&outcome, &body, &office, &draftedBy, &draftedAt, &updatedAt, &publishedAt,
+		&o.AttachmentName, &o.AttachmentSize, &o.AttachmentSHA256)
 	if err != nil {
 		return nil, err
 	}

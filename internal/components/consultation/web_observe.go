@@ -1,6 +1,9 @@
 package consultation
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -18,12 +21,13 @@ type observePage struct {
 	Editing     *Observation
 	Refusal     string // why the viewer cannot file now (the form is not shown)
 	Max         int
+	MaxFileMB   int64 // the attachment's size limit, for the hint
 	KindOptions []web.Option
 }
 
 func (h *handlers) observePage(r *http.Request, b base, p *Paragraph) observePage {
 	t := h.t(r)
-	return observePage{base: b, Paragraph: p, Original: p.Body, Max: b.Cons.MaxLength,
+	return observePage{base: b, Paragraph: p, Original: p.Body, Max: b.Cons.MaxLength, MaxFileMB: (h.m.opt.MaxAttachment + (1<<20 - 1)) >> 20,
 		Action:      b.URL + "/paragraphs/" + strconv.FormatInt(p.ID, 10) + "/observe",
 		KindOptions: h.options(r, Kinds(), func(k string) string { return t("consultation.kind." + k) })}
 }
@@ -69,8 +73,39 @@ func (h *handlers) observeForm(w http.ResponseWriter, r *http.Request, v compone
 	return h.s.RenderForm(w, r, "consultation/observe.html", page, f)
 }
 
+// uploadMemory is how much of an upload is held in memory while parsing;
+// the rest of the file goes to a temporary file.
+const uploadMemory = 256 << 10
+
+// uploadOverhead is the body allowance beyond the attachment limit: the
+// texts and the multipart framing. A file slightly over the limit thus
+// gets a field error; a much bigger body the 413 page.
+const uploadOverhead = 1 << 20
+
+// readUpload parses the observation form and reads its file, if one was
+// chosen, up to one byte past the limit (enough to say it is too large).
+func (h *handlers) readUpload(r *http.Request) (*web.Form, *Upload, error) {
+	f, err := web.ParseMultipartForm(r, uploadMemory)
+	if err != nil {
+		return nil, nil, err
+	}
+	file, hdr, err := r.FormFile("attachment")
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
+		return f, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("consultation: read upload: %w", err)
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, h.m.opt.MaxAttachment+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("consultation: read upload: %w", err)
+	}
+	return f, &Upload{Name: hdr.Filename, Data: data}, nil
+}
+
 func (h *handlers) observe(w http.ResponseWriter, r *http.Request, v component.View) error {
-	f, err := web.ParseForm(r)
+	f, up, err := h.readUpload(r)
 	if err != nil {
 		return err
 	}
@@ -86,7 +121,7 @@ func (h *handlers) observe(w http.ResponseWriter, r *http.Request, v component.V
 	if err != nil {
 		return err
 	}
-	in := ObservationInput{Kind: f.Get("kind"), Body: f.Raw("body"), Proposed: f.Raw("proposed")}
+	in := ObservationInput{Kind: f.Get("kind"), Body: f.Raw("body"), Proposed: f.Raw("proposed"), Attachment: up}
 	o, err := h.m.File(r.Context(), uid, v.Component, p.ID, in)
 	if err != nil {
 		if h.s.Fail(r, f, rateLimitedField(err)) {
@@ -156,7 +191,7 @@ func (h *handlers) editForm(w http.ResponseWriter, r *http.Request, v component.
 }
 
 func (h *handlers) edit(w http.ResponseWriter, r *http.Request, v component.View) error {
-	f, err := web.ParseForm(r)
+	f, up, err := h.readUpload(r)
 	if err != nil {
 		return err
 	}
@@ -168,7 +203,8 @@ func (h *handlers) edit(w http.ResponseWriter, r *http.Request, v component.View
 	if err != nil {
 		return err
 	}
-	in := ObservationInput{Kind: f.Get("kind"), Body: f.Raw("body"), Proposed: f.Raw("proposed")}
+	in := ObservationInput{Kind: f.Get("kind"), Body: f.Raw("body"), Proposed: f.Raw("proposed"), Attachment: up,
+		RemoveAttachment: f.Checked("remove_attachment")}
 	if _, err := h.m.Edit(r.Context(), uid, v.Component, o.ID, in); err != nil {
 		if h.s.Fail(r, f, err) {
 			return h.s.RenderForm(w, r, "consultation/observe.html", h.editPage(r, b, o), f)
@@ -196,4 +232,26 @@ func (h *handlers) withdraw(w http.ResponseWriter, r *http.Request, v component.
 	}
 	h.s.SetFlash(w, "consultation.flash.withdrawn")
 	return web.Redirect(w, r, b.ObsURL(o))
+}
+
+// attachment serves an observation's PDF as a download that the browser
+// neither sniffs nor renders in the site's origin.
+func (h *handlers) attachment(w http.ResponseWriter, r *http.Request, v component.View) error {
+	id, err := pathID(r, "observation")
+	if err != nil {
+		return err
+	}
+	a, err := h.m.AttachmentOf(r.Context(), v.Component.ID, id)
+	if err != nil {
+		return err
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/pdf")
+	hd.Set("Content-Disposition", ContentDisposition(a.Name))
+	hd.Set("Content-Length", strconv.FormatInt(int64(len(a.Data)), 10))
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	hd.Set("Cache-Control", "private, no-cache")
+	_, err = w.Write(a.Data)
+	return err
 }

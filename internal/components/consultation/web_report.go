@@ -104,12 +104,16 @@ func (h *handlers) reportCSV(w http.ResponseWriter, r *http.Request, v component
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+fileName(v, "report")+`.csv"`)
 	cw := csv.NewWriter(w)
-	cols := []string{"protocol", "paragraph", "kind", "author", "status", "text", "proposed", "supports", "comments", "outcome", "reply", "office", "filed_at"}
+	cols := []string{"protocol", "paragraph", "kind", "author", "status", "text", "proposed", "supports", "comments", "outcome", "reply", "office", "filed_at", "attachment"}
 	header := make([]string, len(cols))
 	for i, c := range cols {
 		header[i] = t("consultation.report.col." + c)
 	}
 	if err := cw.Write(header); err != nil {
+		return err
+	}
+	prefix, err := h.m.observationURL(ctx, v.Component.ID)
+	if err != nil {
 		return err
 	}
 	err = h.m.eachPublic(ctx, v.Component.ID, func(o *Observation) error {
@@ -126,7 +130,7 @@ func (h *handlers) reportCSV(w http.ResponseWriter, r *http.Request, v component
 		}
 		status := t("consultation.status." + o.Status)
 		rec := []any{o.Protocol, b.Ref(o, locale), t("consultation.kind." + o.Kind), b.Author(o, locale), status, text, proposed,
-			o.Supports, o.Comments, outcome, reply, office, o.CreatedAt}
+			o.Supports, o.Comments, outcome, reply, office, o.CreatedAt, h.m.attachmentURL(prefix, o)}
 		out := make([]string, len(rec))
 		for i, x := range rec {
 			out[i] = csvCell(x)

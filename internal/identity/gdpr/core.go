@@ -60,6 +60,11 @@ func consultationFallback(ctx context.Context, e *Export) error {
 		{"consultation_observation_versions", "observation_versions", `SELECT v.* FROM consultation_observation_versions v
 			JOIN consultation_observations o ON o.id = v.observation_id WHERE o.author_id = $1 ORDER BY v.observation_id, v.version`},
 		{"consultation_supports", "supports", `SELECT * FROM consultation_supports WHERE user_id = $1 ORDER BY observation_id`},
+		// The files' metadata, not their bytes: the person has the files,
+		// and the hash proves which one was filed.
+		{"consultation_observation_attachments", "observation_attachments", `SELECT a.observation_id, o.protocol, a.file_name, a.size, a.sha256, a.created_at
+			FROM consultation_observation_attachments a JOIN consultation_observations o ON o.id = a.observation_id
+			WHERE o.author_id = $1 ORDER BY a.observation_id`},
 	} {
 		ok, err := e.TableExists(ctx, t.table)
 		if err != nil {
