@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/arengo/arengo/internal/component"
+	"github.com/arengo/arengo/internal/csvsafe"
 	"github.com/arengo/arengo/internal/kernel"
 	"github.com/arengo/arengo/internal/moderation"
 )
@@ -151,10 +151,7 @@ func csvCell(v any) string {
 		}
 		return x.UTC().Format(time.RFC3339)
 	case string:
-		if x != "" && strings.ContainsRune("=+-@\t\r", rune(x[0])) {
-			return "'" + x
-		}
-		return x
+		return csvsafe.Cell(x)
 	case bool:
 		if x {
 			return "true"

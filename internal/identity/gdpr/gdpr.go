@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/arengo/arengo/internal/csvsafe"
 	"github.com/arengo/arengo/internal/db"
 	"github.com/arengo/arengo/internal/i18n"
 	"github.com/arengo/arengo/internal/kernel"
@@ -187,7 +188,7 @@ func cell(v any) string {
 	case nil:
 		return ""
 	case string:
-		return x
+		return csvsafe.Cell(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case bool:
