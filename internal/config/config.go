@@ -49,6 +49,7 @@ type Config struct {
 	SPIDCertFile        string        // ARENGO_SPID_CERT_FILE, PEM self-signed certificate registered with AgID
 	SPIDIdPMetadata     string        // ARENGO_SPID_IDP_METADATA, comma-separated files or https URLs of IdP metadata (e.g. the AgID registry)
 	SPIDIdPAllow        string        // ARENGO_SPID_IDP_ALLOW, optional comma-separated entity IDs accepted
+	SPIDIdPSignerCert   string        // ARENGO_SPID_IDP_SIGNER_CERT, PEM file of the certificate(s) that must sign the IdP metadata (AgID's registry)
 	SPIDIdPRefresh      time.Duration // ARENGO_SPID_IDP_REFRESH, how often IdP metadata is reloaded
 	SPIDOrgName         string        // ARENGO_SPID_ORG_NAME, md:OrganizationName (default OrgName)
 	SPIDOrgDisplayName  string        // ARENGO_SPID_ORG_DISPLAY_NAME (default SPIDOrgName)
@@ -189,6 +190,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	str(&c.SPIDCertFile, "ARENGO_SPID_CERT_FILE")
 	str(&c.SPIDIdPMetadata, "ARENGO_SPID_IDP_METADATA")
 	str(&c.SPIDIdPAllow, "ARENGO_SPID_IDP_ALLOW")
+	str(&c.SPIDIdPSignerCert, "ARENGO_SPID_IDP_SIGNER_CERT")
 	duration(&c.SPIDIdPRefresh, "ARENGO_SPID_IDP_REFRESH")
 	str(&c.SPIDOrgName, "ARENGO_SPID_ORG_NAME")
 	str(&c.SPIDOrgDisplayName, "ARENGO_SPID_ORG_DISPLAY_NAME")

@@ -3,6 +3,8 @@ package spidlogin
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -145,6 +147,15 @@ func New(ctx context.Context, d Deps) (*Module, error) {
 	}
 	m.configured = len(rc.Sources) > 0
 	rc.AllowList = splitList(cfg.SPIDIdPAllow)
+	if cfg.SPIDIdPSignerCert != "" {
+		// AgID signs its registry of identity providers: refuse a registry
+		// document not signed by one of these certificates.
+		certs, err := readCertificates(cfg.SPIDIdPSignerCert)
+		if err != nil {
+			return nil, fmt.Errorf("spidlogin: ARENGO_SPID_IDP_SIGNER_CERT: %w", err)
+		}
+		rc.SignerCerts = certs
+	}
 	if cfg.Demo {
 		spMeta, err := m.SP.Metadata()
 		if err != nil {
@@ -337,4 +348,32 @@ func (m *Module) Workers() []func(ctx context.Context) {
 			}
 		}
 	}}
+}
+
+// readCertificates reads every PEM certificate in the file at path.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM certificate found")
+	}
+	return out, nil
 }
