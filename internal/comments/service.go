@@ -254,6 +254,10 @@ func (s *Service) Post(ctx context.Context, authorID int64, in NewComment) (*Com
 	if err != nil {
 		return nil, err
 	}
+	readers, err := mentionReaders(ctx, p, in.Ref, authorID, mentioned, nil)
+	if err != nil {
+		return nil, err
+	}
 	url, err := p.URL(ctx, in.Ref)
 	if err != nil {
 		return nil, fmt.Errorf("comments: url %s: %w", in.Ref, err)
@@ -278,7 +282,7 @@ func (s *Service) Post(ctx context.Context, authorID int64, in NewComment) (*Com
 		if c, err = s.st.get(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.notifyMentions(ctx, tx, now, c, url, mentioned, nil)
+		return s.notifyMentions(ctx, tx, now, c, url, readers, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -296,9 +300,34 @@ func mentionKeys(ms []mentionable) string {
 	return strings.Join(keys, " ")
 }
 
+// mentionReaders keeps the mentioned people who may read ref: a mention
+// notifies by email with an excerpt, so mentioning someone on a thing they
+// cannot see (an unpublished component, a private space) must not leak its
+// text. Asked before the write transaction because a policy may read
+// through its own pool.
+func mentionReaders(ctx context.Context, p Policy, ref Ref, authorID int64, mentioned []mentionable, already map[string]bool) ([]mentionable, error) {
+	out := make([]mentionable, 0, len(mentioned))
+	for _, m := range mentioned {
+		// Only those notifyMentions would notify, so a long list of
+		// mentions costs at most maxMentions policy checks.
+		if m.ID == authorID || already[m.Key] || len(out) >= maxMentions {
+			continue
+		}
+		ok, err := p.CanView(ctx, m.ID, ref)
+		if err != nil {
+			return nil, fmt.Errorf("comments: mention visibility %s: %w", ref, err)
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 // notifyMentions writes an in-app notification and queues an email in the
 // recipient's language for each mentioned participant not in already (and
-// not the author), at most maxMentions.
+// not the author), at most maxMentions. mentioned must already be filtered
+// to those who may read the thing (mentionReaders).
 func (s *Service) notifyMentions(ctx context.Context, tx *sql.Tx, now time.Time, c *Comment, thingURL string, mentioned []mentionable, already map[string]bool) error {
 	link := ""
 	sent := 0
@@ -413,13 +442,17 @@ func (s *Service) Edit(ctx context.Context, authorID, commentID int64, body, ali
 	if err != nil {
 		return nil, err
 	}
-	url, err := p.URL(ctx, c.Ref)
-	if err != nil {
-		return nil, fmt.Errorf("comments: url %s: %w", c.Ref, err)
-	}
 	already := map[string]bool{}
 	for _, k := range c.Mentions {
 		already[k] = true
+	}
+	readers, err := mentionReaders(ctx, p, c.Ref, authorID, mentioned, already)
+	if err != nil {
+		return nil, err
+	}
+	url, err := p.URL(ctx, c.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("comments: url %s: %w", c.Ref, err)
 	}
 	now := s.clock.Now()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -438,7 +471,7 @@ func (s *Service) Edit(ctx context.Context, authorID, commentID int64, body, ali
 		if c, err = s.st.get(ctx, tx, commentID); err != nil {
 			return err
 		}
-		return s.notifyMentions(ctx, tx, now, c, url, mentioned, already)
+		return s.notifyMentions(ctx, tx, now, c, url, readers, already)
 	})
 	if err != nil {
 		return nil, err

@@ -605,3 +605,55 @@ func TestThreadPagesAndCommentURLs(t *testing.T) {
 		}
 	})
 }
+
+// draftPolicy is a thing only some people can read, like an unpublished
+// component its managers comment on.
+type draftPolicy struct {
+	thingPolicy
+	blind map[int64]bool
+}
+
+func (p draftPolicy) CanView(ctx context.Context, viewerID int64, ref Ref) (bool, error) {
+	return !p.blind[viewerID], nil
+}
+
+func TestMentionsOnlyNotifyReaders(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		anna := f.user(t, "anna", "it")
+		bob := f.user(t, "bob", "it")
+		carla := f.user(t, "carla", "en")
+		if err := f.svc.Register("draft", draftPolicy{blind: map[int64]bool{bob.ID: true}}); err != nil {
+			t.Fatal(err)
+		}
+		draft := Ref{Type: "draft", ID: 1}
+		c, err := f.svc.Post(f.ctx, anna.ID, NewComment{Ref: draft, Body: "Testo riservato, @bob e @carla guardate"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM notifications WHERE user_id = $1`, bob.ID); n != 0 {
+			t.Fatalf("bob cannot read the draft but got %d notifications", n)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM outbox WHERE to_address = $1`, bob.Email); n != 0 {
+			t.Fatalf("bob cannot read the draft but got %d emails", n)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM notifications WHERE user_id = $1`, carla.ID); n != 1 {
+			t.Fatalf("carla notifications: %d", n)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM outbox WHERE to_address = $1`, carla.Email); n != 1 {
+			t.Fatalf("carla emails: %d", n)
+		}
+
+		// Editing does not leak it either.
+		f.clock.Advance(time.Minute)
+		if _, err := f.svc.Edit(f.ctx, anna.ID, c.ID, "Testo riservato modificato, @bob", AlignNeutral); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM notifications WHERE user_id = $1`, bob.ID); n != 0 {
+			t.Fatalf("bob notifications after edit: %d", n)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM outbox WHERE to_address = $1`, bob.Email); n != 0 {
+			t.Fatalf("bob emails after edit: %d", n)
+		}
+	})
+}

@@ -395,7 +395,8 @@ func auditView(it Item) map[string]any {
 // login), every session of theirs ends, and all their content is shown as
 // hidden (components check users.blocked_at; comments do). The item itself
 // is hidden and resolved. Platform administrators and oneself cannot be
-// blocked (ErrForbidden).
+// blocked (ErrForbidden); staff of any space (a role in space_roles) only
+// by a platform administrator (*kernel.InvalidError otherwise).
 func (s *Service) Block(ctx context.Context, moderatorID, itemID int64, reason string) error {
 	reason = strings.TrimSpace(reason)
 	var v kernel.Validator
@@ -431,7 +432,15 @@ func (s *Service) Block(ctx context.Context, moderatorID, itemID int64, reason s
 		case u.Blocked:
 			return kernel.Invalid("block_reason", "moderation.error.already_blocked")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET blocked_at = $1, blocked_reason = $2, updated_at = $1 WHERE id = $3`, now, reason, u.ID); err != nil {
+		if u.Staff {
+			// A space moderator must not be able to lock out the staff of
+			// any space (its administrators included): that is a platform
+			// decision.
+			if err := s.mustBePlatformAdmin(ctx, tx, moderatorID, "block_reason", "moderation.error.block_staff"); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET blocked_at = $1, blocked_reason = $2, blocked_by = $3, updated_at = $1 WHERE id = $4`, now, reason, moderatorID, u.ID); err != nil {
 			return errorf("block: %w", err)
 		}
 		if err := s.sessions.DeleteUserSessions(ctx, tx, u.ID); err != nil {
@@ -453,7 +462,7 @@ func (s *Service) Block(ctx context.Context, moderatorID, itemID int64, reason s
 		if err := audit.Record(ctx, tx, now, audit.Entry{Action: actionBlock, TargetType: "user", TargetID: u.ID,
 			SpaceType: it.SpaceType, SpaceID: it.SpaceID,
 			Before: map[string]any{"blocked": false},
-			After:  map[string]any{"blocked": true, "reason": reason, "item_id": it.ID, "content": it.Ref.String()}}); err != nil {
+			After:  map[string]any{"blocked": true, "blocked_by": moderatorID, "reason": reason, "item_id": it.ID, "content": it.Ref.String()}}); err != nil {
 			return err
 		}
 		return s.mailUser(ctx, tx, now, u, "moderation.mail.blocked", reason)
@@ -461,6 +470,9 @@ func (s *Service) Block(ctx context.Context, moderatorID, itemID int64, reason s
 }
 
 // Unblock lifts the block of the item's author and tells them by email.
+// Lifting the block of staff of any space, or a block decided by a platform
+// administrator (or by someone unknown), is reserved to platform
+// administrators (*kernel.InvalidError otherwise).
 func (s *Service) Unblock(ctx context.Context, moderatorID, itemID int64) error {
 	now := s.clock.Now()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -481,7 +493,17 @@ func (s *Service) Unblock(ctx context.Context, moderatorID, itemID int64) error 
 		if !u.Blocked {
 			return kernel.Invalid("", "moderation.error.not_blocked")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET blocked_at = NULL, blocked_reason = NULL, updated_at = $1 WHERE id = $2`, now, u.ID); err != nil {
+		switch {
+		case u.Staff:
+			if err := s.mustBePlatformAdmin(ctx, tx, moderatorID, "", "moderation.error.unblock_staff"); err != nil {
+				return err
+			}
+		case u.BlockedByAdmin:
+			if err := s.mustBePlatformAdmin(ctx, tx, moderatorID, "", "moderation.error.unblock_admin_block"); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET blocked_at = NULL, blocked_reason = NULL, blocked_by = NULL, updated_at = $1 WHERE id = $2`, now, u.ID); err != nil {
 			return errorf("unblock: %w", err)
 		}
 		if err := audit.Record(ctx, tx, now, audit.Entry{Action: actionUnblock, TargetType: "user", TargetID: u.ID,
@@ -491,6 +513,19 @@ func (s *Service) Unblock(ctx context.Context, moderatorID, itemID int64) error 
 		}
 		return s.mailUser(ctx, tx, now, u, "moderation.mail.unblocked", "")
 	})
+}
+
+// mustBePlatformAdmin refuses, with the message key on field, a decision
+// reserved to platform administrators when actorID is not one.
+func (s *Service) mustBePlatformAdmin(ctx context.Context, q db.Querier, actorID int64, field, key string) error {
+	a, err := s.st.userContact(ctx, q, actorID)
+	if err != nil {
+		return err
+	}
+	if !a.IsAdmin || a.Blocked || a.Deleted {
+		return kernel.Invalid(field, key)
+	}
+	return nil
 }
 
 // mailUser queues the email keyed prefix (".subject", ".body") in the user's language.

@@ -291,16 +291,27 @@ type userContact struct {
 	Blocked  bool
 	Reason   string
 	Deleted  bool
+	// Staff: holds a role in some space (space_roles).
+	Staff bool
+	// BlockedByAdmin: the block was decided by a platform administrator, or
+	// by someone unknown (a block from before blocked_by or from outside
+	// moderation), so only a platform administrator may lift it.
+	BlockedByAdmin bool
 }
 
 func (s *store) userContact(ctx context.Context, q db.Querier, id int64) (userContact, error) {
 	var u userContact
 	var blocked, deleted sql.NullTime
-	err := q.QueryRowContext(ctx, `SELECT id, COALESCE(email, ''), COALESCE(nickname, ''), locale, is_admin, blocked_at, COALESCE(blocked_reason, ''), deleted_at
-		FROM users WHERE id = $1`, id).Scan(&u.ID, &u.Email, &u.Nickname, &u.Locale, &u.IsAdmin, &blocked, &u.Reason, &deleted)
+	var staff, byOther int
+	err := q.QueryRowContext(ctx, `SELECT u.id, COALESCE(u.email, ''), COALESCE(u.nickname, ''), u.locale, u.is_admin, u.blocked_at, COALESCE(u.blocked_reason, ''), u.deleted_at,
+		(SELECT COUNT(*) FROM space_roles sr WHERE sr.user_id = u.id),
+		(SELECT COUNT(*) FROM users b WHERE b.id = u.blocked_by AND b.is_admin = $2)
+		FROM users u WHERE u.id = $1`, id, false).Scan(&u.ID, &u.Email, &u.Nickname, &u.Locale, &u.IsAdmin, &blocked, &u.Reason, &deleted, &staff, &byOther)
 	if err != nil {
 		return u, errorf("user %d: %w", id, db.Normalize(err))
 	}
 	u.Blocked, u.Deleted = blocked.Valid, deleted.Valid
+	u.Staff = staff > 0
+	u.BlockedByAdmin = u.Blocked && byOther == 0
 	return u, nil
 }

@@ -361,3 +361,99 @@ func TestModeratorActionsAndBlock(t *testing.T) {
 		}
 	})
 }
+
+// A space moderator decides only on ordinary participants: staff of any
+// space, and blocks decided by a platform administrator, are platform
+// decisions.
+func TestBlockPolicyForStaffAndAdminBlocks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		admin := f.user(t, "piattaforma", "it", true)
+		mod1 := f.user(t, "moderatrice", "it", false)
+		staff := f.user(t, "staffaltrove", "it", false)
+		author := f.user(t, "autore", "it", false)
+		reporter := f.user(t, "lettore", "it", false)
+		for _, r := range []struct {
+			id   int64
+			typ  string
+			sid  int
+			role string
+		}{{mod1.ID, "process", 2, "moderator"}, {staff.ID, "assembly", 7, "admin"}} {
+			if _, err := d.W().Exec(`INSERT INTO space_roles (space_type, space_id, user_id, role, created_at) VALUES ($1, $2, $3, $4, $5)`, r.typ, r.sid, r.id, r.role, f.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Odd notes are in process 2, which mod1 moderates.
+		item := func(note, authorID int64) int64 {
+			t.Helper()
+			f.notes.authors[note] = authorID
+			if _, err := f.svc.Report(f.ctx, reporter.ID, ReportInput{Ref: Ref{Type: "note", ID: note}, Reason: ReasonSpam}); err != nil {
+				t.Fatal(err)
+			}
+			return int64(f.count(t, `SELECT id FROM moderation_items WHERE ref_type = 'note' AND ref_id = $1`, note))
+		}
+		blocked := func(u identity.User) bool {
+			t.Helper()
+			return f.count(t, `SELECT COUNT(*) FROM users WHERE id = $1 AND blocked_at IS NOT NULL`, u.ID) == 1
+		}
+		audits := func(action string, u identity.User) int {
+			t.Helper()
+			return f.count(t, `SELECT COUNT(*) FROM audit_log WHERE action = $1 AND target_id = $2`, action, u.ID)
+		}
+
+		// Staff of another space: the moderator is refused, nothing changes.
+		staffItem := item(1, staff.ID)
+		wantInvalid(t, f.svc.Block(f.ctx, mod1.ID, staffItem, "spam"), "block_reason", "moderation.error.block_staff")
+		if blocked(staff) || audits("moderation.block", staff) != 0 || f.count(t, `SELECT COUNT(*) FROM outbox WHERE to_address = $1`, staff.Email) != 0 {
+			t.Fatal("staff blocked by a space moderator")
+		}
+		if err := f.svc.Block(f.ctx, admin.ID, staffItem, "spam"); err != nil {
+			t.Fatal(err)
+		}
+		wantInvalid(t, f.svc.Unblock(f.ctx, mod1.ID, staffItem), "", "moderation.error.unblock_staff")
+		if !blocked(staff) || audits("moderation.unblock", staff) != 0 {
+			t.Fatal("staff unblocked by a space moderator")
+		}
+		if err := f.svc.Unblock(f.ctx, admin.ID, staffItem); err != nil || blocked(staff) {
+			t.Fatalf("admin unblock of staff: %v", err)
+		}
+
+		// An ordinary participant blocked by a platform admin: only an admin
+		// lifts it.
+		authorItem := item(3, author.ID)
+		if err := f.svc.Block(f.ctx, admin.ID, authorItem, "insulti"); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM users WHERE id = $1 AND blocked_by = $2`, author.ID, admin.ID); n != 1 {
+			t.Fatal("blocker not recorded")
+		}
+		wantInvalid(t, f.svc.Unblock(f.ctx, mod1.ID, authorItem), "", "moderation.error.unblock_admin_block")
+		if !blocked(author) || audits("moderation.unblock", author) != 0 {
+			t.Fatal("admin block lifted by a space moderator")
+		}
+		if err := f.svc.Unblock(f.ctx, admin.ID, authorItem); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM users WHERE id = $1 AND blocked_by IS NULL`, author.ID); n != 1 {
+			t.Fatal("blocker kept after unblock")
+		}
+
+		// The moderator's own block of an ordinary participant she may lift.
+		if err := f.svc.Block(f.ctx, mod1.ID, authorItem, "insulti"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Unblock(f.ctx, mod1.ID, authorItem); err != nil || blocked(author) {
+			t.Fatalf("moderator unblock of her own block: %v", err)
+		}
+
+		// A block whose author is unknown (from before blocked_by, or from
+		// outside moderation) is treated as an administrator's.
+		if _, err := d.W().Exec(`UPDATE users SET blocked_at = $1, blocked_reason = 'x' WHERE id = $2`, f.clock.Now(), author.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantInvalid(t, f.svc.Unblock(f.ctx, mod1.ID, authorItem), "", "moderation.error.unblock_admin_block")
+		if !blocked(author) {
+			t.Fatal("unknown block lifted by a space moderator")
+		}
+	})
+}
