@@ -375,3 +375,117 @@ func (u User) DisplayName(t Translator) string {
 	}
 	return DisplayName(t, u.Nickname)
 }
+
+// ErrEmailTaken: the new address of an email change was taken by another
+// account between the request and the click on the link.
+var ErrEmailTaken = errors.New("identity: email address taken meanwhile")
+
+// EmailChangeMails composes the two emails of an email change, in u's
+// language: Link carries the confirmation link to newEmail; Notice tells
+// the current address that a change was requested.
+type EmailChangeMails struct {
+	Link   func(u User, newEmail, token string) mail.Message
+	Notice func(u User, newEmail string) mail.Message
+}
+
+// RequestEmailChange starts changing userID's address to newEmail: nothing
+// changes until the link sent to newEmail is followed (ConfirmEmailChange),
+// and the current address is told in the same transaction, so whoever
+// controls it learns of the attempt. The current password is required when
+// the account has one (an account made through SPID has none). Errors are
+// on "new_email" (missing, malformed, the current one, taken) and
+// "email_password".
+func (s *Service) RequestEmailChange(ctx context.Context, userID int64, newEmail, password string, mails EmailChangeMails) error {
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Deleted() {
+		return fmt.Errorf("identity: email change of %d: %w", userID, kernel.ErrNotFound)
+	}
+	newEmail = strings.TrimSpace(newEmail)
+	var v kernel.Validator
+	ValidateEmail(&v, "new_email", newEmail)
+	if !v.Has("new_email") && NormalizeEmail(newEmail) == NormalizeEmail(u.Email) {
+		v.Add("new_email", "account.error.email_same")
+	}
+	if u.passwordHash != "" {
+		if password == "" {
+			v.Add("email_password", "account.error.password_enter")
+		} else if ok, _ := CheckPassword(u.passwordHash, password); !ok {
+			v.Add("email_password", "account.error.current_password_wrong")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email_key = $1`, NormalizeEmail(newEmail)).Scan(&n); err != nil {
+			return fmt.Errorf("identity: email change taken: %w", err)
+		}
+		if n > 0 {
+			return kernel.Invalid("new_email", "account.error.email_taken")
+		}
+		token, err := s.issueTokenFor(ctx, tx, userID, PurposeEmailChange, EmailChangeTokenTTL, newEmail)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if err := mail.Enqueue(ctx, tx, now, mails.Link(u, newEmail, token)); err != nil {
+			return err
+		}
+		if u.Email == "" {
+			return nil
+		}
+		return mail.Enqueue(ctx, tx, now, mails.Notice(u, newEmail))
+	})
+}
+
+// ConfirmEmailChange applies the email change whose link carried token:
+// the new address is confirmed (the link reached it) and reset links sent
+// to the old one stop working. Errors: ErrToken* for an unusable link,
+// ErrEmailTaken when another account took the address meanwhile (the
+// unique index decides; the link stays unused).
+func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (User, error) {
+	var userID int64
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		id, uid, err := s.lookupToken(ctx, tx, PurposeEmailChange, token)
+		if err != nil {
+			return err
+		}
+		userID = uid
+		var newEmail sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT new_email FROM user_tokens WHERE id = $1`, id).Scan(&newEmail); err != nil {
+			return fmt.Errorf("identity: email change token: %w", err)
+		}
+		if !newEmail.Valid || newEmail.String == "" {
+			return ErrTokenUnknown
+		}
+		now := s.clock.Now()
+		res, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL`, now, id)
+		if err != nil {
+			return fmt.Errorf("identity: use token: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return ErrTokenUsed
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE users SET email = $1, email_key = $2, email_confirmed_at = $3, updated_at = $3 WHERE id = $4 AND deleted_at IS NULL`,
+			newEmail.String, NormalizeEmail(newEmail.String), now, uid)
+		if err != nil {
+			if db.IsConflictOn(db.Normalize(err), "email_key") {
+				return ErrEmailTaken
+			}
+			return fmt.Errorf("identity: change email of %d: %w", uid, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrTokenUnknown
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = $1 AND purpose IN ($2, $3) AND used_at IS NULL`, uid, PurposeReset, PurposeConfirm)
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return s.UserByID(ctx, userID)
+}

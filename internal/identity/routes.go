@@ -82,6 +82,8 @@ func (h *Handlers) Routes() {
 	s.Handle("GET /account", web.RequireUser(h.profile))
 	s.Handle("POST /account/profile", web.RequireUser(h.updateProfile))
 	s.Handle("POST /account/password", web.RequireUser(h.changePassword))
+	s.Handle("POST /account/email", web.RequireUser(h.changeEmail))
+	s.Handle("GET /account/email/confirm", h.confirmEmailChange)
 	s.Handle("GET /account/delete", web.RequireUser(h.deleteForm))
 	s.Handle("POST /account/delete", web.RequireUser(h.deleteAccount))
 	s.Handle("GET /privacy", h.static("account/privacy.html"))

@@ -13,14 +13,16 @@ import (
 
 // Token purposes (user_tokens.purpose).
 const (
-	PurposeConfirm = "confirm" // confirms the email address
-	PurposeReset   = "reset"   // sets a new password
+	PurposeConfirm     = "confirm"      // confirms the email address
+	PurposeReset       = "reset"        // sets a new password
+	PurposeEmailChange = "email_change" // confirms a new email address (kept in new_email)
 )
 
 // How long an emailed link stays valid.
 const (
-	ConfirmTokenTTL = 48 * time.Hour
-	ResetTokenTTL   = time.Hour
+	ConfirmTokenTTL     = 48 * time.Hour
+	ResetTokenTTL       = time.Hour
+	EmailChangeTokenTTL = 24 * time.Hour
 )
 
 // Why an emailed link cannot be used. The pages explain each one and offer
@@ -35,6 +37,12 @@ var (
 // (for the email). Older unused tokens with the same purpose are deleted:
 // only the newest link works, so an old email found later is harmless.
 func (s *Service) issueToken(ctx context.Context, q db.Querier, userID int64, purpose string, ttl time.Duration) (string, error) {
+	return s.issueTokenFor(ctx, q, userID, purpose, ttl, nil)
+}
+
+// issueTokenFor is issueToken keeping newEmail (nil or a string) with the
+// token, for an email change.
+func (s *Service) issueTokenFor(ctx context.Context, q db.Querier, userID int64, purpose string, ttl time.Duration, newEmail any) (string, error) {
 	token, hash, err := NewToken()
 	if err != nil {
 		return "", err
@@ -43,8 +51,8 @@ func (s *Service) issueToken(ctx context.Context, q db.Querier, userID int64, pu
 	if _, err := q.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purpose); err != nil {
 		return "", fmt.Errorf("identity: drop old %s tokens: %w", purpose, err)
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO user_tokens (user_id, purpose, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		userID, purpose, hash, now, now.Add(ttl)); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO user_tokens (user_id, purpose, token_hash, created_at, expires_at, new_email) VALUES ($1, $2, $3, $4, $5, $6)`,
+		userID, purpose, hash, now, now.Add(ttl), newEmail); err != nil {
 		return "", fmt.Errorf("identity: store %s token: %w", purpose, err)
 	}
 	return token, nil
