@@ -88,6 +88,9 @@ type Config struct {
 	ElectorsToken    string        // ARENGO_ELECTORS_TOKEN(_FILE)
 }
 
+// DemoOrgName names the municipality of the demo content.
+const DemoOrgName = "Comune di Milano (dimostrazione)"
+
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
@@ -249,6 +252,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		if err := fs.Parse(args); err != nil {
 			return c, err
 		}
+	}
+	// The demo content is modelled on Milan: name the demo municipality
+	// after it, unless the operator chose a name.
+	if c.Demo && c.OrgName == Defaults().OrgName {
+		c.OrgName = DemoOrgName
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = strings.TrimRight(c.DataDir, "/") + "/arengo.db"

@@ -46,3 +46,28 @@ func TestIdentitySettings(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoOrgName(t *testing.T) {
+	c, err := load(map[string]string{"ARENGO_DEMO": "true"})
+	if err != nil || c.OrgName != config.DemoOrgName {
+		t.Fatalf("demo without a name: %q %v", c.OrgName, err)
+	}
+	c, err = load(map[string]string{"ARENGO_DEMO": "true", "ARENGO_ORG_NAME": "Comune di Bergamo"})
+	if err != nil || c.OrgName != "Comune di Bergamo" {
+		t.Fatalf("demo with a name: %q %v", c.OrgName, err)
+	}
+	if c, _ := load(nil); c.OrgName != "Comune di Esempio" {
+		t.Fatalf("default: %q", c.OrgName)
+	}
+	for name, env := range map[string]map[string]string{
+		"bad bool":     {"ARENGO_DEMO": "maybe"},
+		"bad duration": {"ARENGO_SESSION_IDLE": "soon"},
+		"bad integer":  {"ARENGO_MAX_BODY_BYTES": "-3"},
+		"idle > max":   {"ARENGO_SESSION_IDLE": "24h", "ARENGO_SESSION_MAX": "1h"},
+		"bad level":    {"ARENGO_LOG_LEVEL": "loud"},
+	} {
+		if _, err := load(env); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
