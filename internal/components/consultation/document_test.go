@@ -3,6 +3,7 @@ package consultation
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arengo/arengo/internal/kernel"
 )
@@ -87,5 +88,18 @@ func TestDiffHTMLEscapes(t *testing.T) {
 	got := string(diffHTML("Il <b>Comune</b> estende", "Il <script>x</script> Comune estende", func(k string) string { return k }))
 	if strings.Contains(got, "<script>") || strings.Contains(got, "<b>") || !strings.Contains(got, "<ins>") || !strings.Contains(got, "<del>") {
 		t.Fatalf("diff: %s", got)
+	}
+}
+
+func TestPublicationDecidedDate(t *testing.T) {
+	p := Publication{DecidedOn: "2026-11-20"}
+	if d := p.DecidedDate(); d.Year() != 2026 || d.Month() != 11 || d.Day() != 20 {
+		t.Fatalf("decided date: %v", d)
+	}
+	if d := p.DecidedDate().In(time.FixedZone("CET", 3600)); d.Day() != 20 {
+		t.Fatalf("decided date shifts day in Italy: %v", d)
+	}
+	if !(Publication{}).DecidedDate().IsZero() || !(Publication{DecidedOn: "20/11/2026"}).DecidedDate().IsZero() {
+		t.Fatal("missing or malformed date should be zero")
 	}
 }

@@ -240,6 +240,16 @@ type Publication struct {
 	PublishedAt time.Time
 }
 
+// DecidedDate is DecidedOn as a time (midday UTC, so the day is the same in
+// Italy), for formatting in the reader's language; zero when not given.
+func (p Publication) DecidedDate() time.Time {
+	t, err := time.Parse("2006-01-02", p.DecidedOn)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.Add(12 * time.Hour)
+}
+
 // ObservationInput is what a participant submits.
 type ObservationInput struct {
 	Kind     string
