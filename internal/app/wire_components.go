@@ -59,6 +59,9 @@ func (a *App) wireComponents() error {
 	(&useradmin.Web{S: a.Web, Users: users}).Routes()
 	if pw := a.Services.ProcessWeb; pw != nil {
 		pw.Components = componentLinks(comps)
+		pw.CanManage = func(ctx context.Context, userID, processID int64) (bool, error) {
+			return az.CanManage(ctx, userID, authz.SpaceRef{Type: authz.SpaceProcess, ID: processID})
+		}
 		pw.AdminLinks = append(pw.AdminLinks,
 			process.AdminLink{URL: "/admin/audit", LabelKey: "audit.admin_link", HintKey: "audit.admin_hint"},
 			process.AdminLink{URL: "/admin/users", LabelKey: "useradmin.admin_link", HintKey: "useradmin.admin_hint"},

@@ -48,11 +48,17 @@ type Handlers struct {
 	Components ComponentLister
 	// AdminLinks are extra entries of the /admin dashboard.
 	AdminLinks []AdminLink
+	// CanManage reports whether userID administers the process (a space
+	// administrator), so they can edit it, its phases and its Pact and see
+	// its draft. Platform administrators are let in without asking it; nil
+	// lets only them in.
+	CanManage func(ctx context.Context, userID, processID int64) (bool, error)
 }
 
 // Routes registers every route of the package.
 func (h *Handlers) Routes() {
 	admin := web.RequireAdmin
+	manage := h.requireManage
 	routes := []struct {
 		pattern string
 		handler web.HandlerFunc
@@ -64,7 +70,7 @@ func (h *Handlers) Routes() {
 		{"GET /processes/{slug}/pact", h.pact},
 		{"GET /processes/{slug}/pact/versions/{n}", h.pactVersion},
 
-		// Administration (platform administrators)
+		// Administration of the platform (platform administrators)
 		{"GET /admin", admin(h.adminDashboard)},
 		{"GET /admin/territories", admin(h.adminTerritories)},
 		{"GET /admin/territories/new", admin(h.adminTerritoryNew)},
@@ -74,18 +80,21 @@ func (h *Handlers) Routes() {
 		{"GET /admin/processes", admin(h.adminProcesses)},
 		{"GET /admin/processes/new", admin(h.adminProcessNew)},
 		{"POST /admin/processes", admin(h.adminProcessCreate)},
-		{"GET /admin/processes/{id}", admin(h.adminProcessRedirect)},
-		{"GET /admin/processes/{id}/edit", admin(h.adminProcessEdit)},
-		{"POST /admin/processes/{id}", admin(h.adminProcessUpdate)},
-		{"GET /admin/processes/{id}/phases", admin(h.adminPhases)},
-		{"POST /admin/processes/{id}/phases", admin(h.adminPhaseCreate)},
-		{"GET /admin/processes/{id}/phases/{phase}/edit", admin(h.adminPhaseEdit)},
-		{"POST /admin/processes/{id}/phases/{phase}", admin(h.adminPhaseUpdate)},
-		{"POST /admin/processes/{id}/phases/{phase}/delete", admin(h.adminPhaseDelete)},
-		{"POST /admin/processes/{id}/phases/{phase}/move", admin(h.adminPhaseMove)},
-		{"POST /admin/processes/{id}/pin", admin(h.adminPhasePin)},
-		{"GET /admin/processes/{id}/pact", admin(h.adminPact)},
-		{"POST /admin/processes/{id}/pact", admin(h.adminPactSubmit)},
+
+		// Administration of one process (platform administrators and the
+		// process's space administrators)
+		{"GET /admin/processes/{id}", manage(h.adminProcessRedirect)},
+		{"GET /admin/processes/{id}/edit", manage(h.adminProcessEdit)},
+		{"POST /admin/processes/{id}", manage(h.adminProcessUpdate)},
+		{"GET /admin/processes/{id}/phases", manage(h.adminPhases)},
+		{"POST /admin/processes/{id}/phases", manage(h.adminPhaseCreate)},
+		{"GET /admin/processes/{id}/phases/{phase}/edit", manage(h.adminPhaseEdit)},
+		{"POST /admin/processes/{id}/phases/{phase}", manage(h.adminPhaseUpdate)},
+		{"POST /admin/processes/{id}/phases/{phase}/delete", manage(h.adminPhaseDelete)},
+		{"POST /admin/processes/{id}/phases/{phase}/move", manage(h.adminPhaseMove)},
+		{"POST /admin/processes/{id}/pin", manage(h.adminPhasePin)},
+		{"GET /admin/processes/{id}/pact", manage(h.adminPact)},
+		{"POST /admin/processes/{id}/pact", manage(h.adminPactSubmit)},
 	}
 	for _, rt := range routes {
 		h.S.Handle(rt.pattern, rt.handler)

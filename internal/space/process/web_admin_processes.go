@@ -39,6 +39,10 @@ type processFormData struct {
 	Action      string
 	Nav         []navLink
 	Territories []web.Option
+	// CanPublish is false for space administrators: publishing the process
+	// itself is the platform's call.
+	CanPublish bool
+	CancelURL  string
 }
 
 func (h *Handlers) renderProcessForm(w http.ResponseWriter, r *http.Request, p Process, f *web.Form) error {
@@ -46,7 +50,11 @@ func (h *Handlers) renderProcessForm(w http.ResponseWriter, r *http.Request, p P
 	if err != nil {
 		return err
 	}
-	d := processFormData{Process: p, Action: "/admin/processes", Territories: h.territoryOptions(r, ts, "process.field.no_territory", 0)}
+	d := processFormData{Process: p, Action: "/admin/processes", Territories: h.territoryOptions(r, ts, "process.field.no_territory", 0),
+		CanPublish: isAdmin(r), CancelURL: "/admin/processes"}
+	if !d.CanPublish {
+		d.CancelURL = "/processes/" + p.Slug
+	}
 	if p.ID != 0 {
 		d.Action = "/admin/processes/" + strconv.FormatInt(p.ID, 10)
 		d.Nav = h.adminNav(r, p, "edit")
@@ -145,6 +153,11 @@ func (h *Handlers) adminProcessUpdate(w http.ResponseWriter, r *http.Request) er
 	}
 	v := &kernel.Validator{}
 	in := h.processInput(f, v)
+	if !isAdmin(r) {
+		// Space administrators edit their process but do not publish or
+		// hide it, whatever the form says.
+		in.Published = p.Published()
+	}
 	if err = v.Err(); err == nil {
 		_, err = h.Svc.Update(r.Context(), p.ID, in)
 	} else {

@@ -88,6 +88,47 @@ func isAdmin(r *http.Request) bool {
 	return v != nil && v.IsAdmin
 }
 
+// canManage reports whether the viewer may administer process processID:
+// a platform administrator, or one of the process's space administrators.
+func (h *Handlers) canManage(r *http.Request, processID int64) (bool, error) {
+	v := web.ViewerFrom(r.Context())
+	switch {
+	case v == nil:
+		return false, nil
+	case v.IsAdmin:
+		return true, nil
+	case h.CanManage == nil:
+		return false, nil
+	}
+	ok, err := h.CanManage(r.Context(), v.ID, processID)
+	if err != nil {
+		return false, fmt.Errorf("process: can manage: %w", err)
+	}
+	return ok, nil
+}
+
+// requireManage lets next run only for who may administer the process at
+// {id}: anonymous visitors are sent to sign in, other participants get 403.
+func (h *Handlers) requireManage(next web.HandlerFunc) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if web.ViewerFrom(r.Context()) == nil {
+			return kernel.ErrUnauthenticated
+		}
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		ok, err := h.canManage(r, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return kernel.ErrForbidden
+		}
+		return next(w, r)
+	}
+}
+
 // territoryNames maps territory id → name in the request's language.
 func (h *Handlers) territoryNames(r *http.Request) (map[int64]string, []Territory, error) {
 	ts, err := h.Svc.Territories(r.Context())

@@ -11,13 +11,21 @@ import (
 )
 
 // visibleProcess returns the process at {slug} if the viewer may see it:
-// everyone sees published processes, administrators see drafts too.
+// everyone sees published processes, who administers the process (platform
+// or space administrators) sees its draft too.
 func (h *Handlers) visibleProcess(r *http.Request) (Process, error) {
 	p, err := h.Svc.GetBySlug(r.Context(), r.PathValue("slug"))
 	if err != nil {
 		return Process{}, err
 	}
-	if !p.Published() && !isAdmin(r) {
+	if p.Published() {
+		return p, nil
+	}
+	ok, err := h.canManage(r, p.ID)
+	if err != nil {
+		return Process{}, err
+	}
+	if !ok {
 		return Process{}, fmt.Errorf("process: %s is a draft: %w", p.Slug, kernel.ErrNotFound)
 	}
 	return p, nil
@@ -40,7 +48,7 @@ type showData struct {
 	Current     phaseView
 	LatestPact  *PactVersion
 	Components  []ComponentLink
-	IsAdmin     bool
+	IsAdmin     bool // the viewer administers the process: link to its admin pages
 }
 
 func phaseViews(p Process, phases []Phase, now time.Time) ([]phaseView, phaseView, bool) {
@@ -76,7 +84,11 @@ func (h *Handlers) show(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := h.Svc.Now()
-	d := showData{Process: p, Status: p.Status(now), IsAdmin: isAdmin(r)}
+	manage, err := h.canManage(r, p.ID)
+	if err != nil {
+		return err
+	}
+	d := showData{Process: p, Status: p.Status(now), IsAdmin: manage}
 	d.StatusLabel = h.t(r, "process.status."+string(d.Status))
 	d.Phases, d.Current, d.HasCurrent = phaseViews(p, phases, now)
 	if p.TerritoryID != 0 {
