@@ -87,9 +87,9 @@ func (h *Web) platform(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Web) process(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id")
 	if err != nil {
-		return kernel.ErrNotFound
+		return err
 	}
 	v := web.ViewerFrom(r.Context())
 	if v == nil {

@@ -201,22 +201,6 @@ func (h *Web) Section(r *http.Request, ref Ref) (template.HTML, error) {
 	return template.HTML(buf.String()), nil
 }
 
-func viewerID(r *http.Request) (int64, error) {
-	v := web.ViewerFrom(r.Context())
-	if v == nil {
-		return 0, kernel.ErrUnauthenticated
-	}
-	return v.ID, nil
-}
-
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, kernel.ErrNotFound
-	}
-	return id, nil
-}
-
 // formPage is what form.html shows: a new comment, a reply or an edit that
 // needs its own page (errors to fix, or editing without JavaScript).
 type formPage struct {
@@ -259,7 +243,7 @@ func (h *Web) post(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return err
 	}
@@ -306,11 +290,11 @@ func (h *Web) post(w http.ResponseWriter, r *http.Request) error {
 // replyForm is the page of the form replying to a comment: the thread
 // links to it rather than carrying a form under every comment.
 func (h *Web) replyForm(w http.ResponseWriter, r *http.Request) error {
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -327,7 +311,7 @@ func (h *Web) replyForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Web) permalink(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -352,11 +336,11 @@ func (h *Web) permalink(w http.ResponseWriter, r *http.Request) error {
 
 // ownComment loads the viewer's own, live comment for editing.
 func (h *Web) ownComment(r *http.Request) (*Comment, int64, error) {
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return nil, 0, err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -425,11 +409,11 @@ func (h *Web) delete(w http.ResponseWriter, r *http.Request) error {
 	if _, err := web.ParseForm(r); err != nil {
 		return err
 	}
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -477,11 +461,11 @@ func (h *Web) vote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -515,7 +499,7 @@ type historyPage struct {
 func (p historyPage) BodyHTML(v Version) template.HTML { return renderBody(v.Body, p.Comment.Mentions) }
 
 func (h *Web) history(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package component
 import (
 	"net/http"
 	"sort"
-	"strconv"
 
 	"github.com/arengo/arengo/internal/authz"
 	"github.com/arengo/arengo/internal/kernel"
@@ -102,9 +101,9 @@ func (h *Web) dispatchPublic(w http.ResponseWriter, r *http.Request, table map[s
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("componentID"), 10, 64)
+	id, err := web.PathID(r, "componentID")
 	if err != nil {
-		return kernel.ErrNotFound
+		return err
 	}
 	c, err := h.Components.GetIn(ctx, p.Ref(), id)
 	if err != nil {

@@ -58,9 +58,9 @@ func (h *Web) Routes() {
 
 // process loads the process in the URL after checking the viewer manages it.
 func (h *Web) process(r *http.Request) (authz.Process, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id")
 	if err != nil {
-		return authz.Process{}, kernel.ErrNotFound
+		return authz.Process{}, err
 	}
 	v := web.ViewerFrom(r.Context())
 	if v == nil {
@@ -82,9 +82,9 @@ func (h *Web) component(r *http.Request) (authz.Process, Component, error) {
 	if err != nil {
 		return authz.Process{}, Component{}, err
 	}
-	id, err := strconv.ParseInt(r.PathValue("componentID"), 10, 64)
+	id, err := web.PathID(r, "componentID")
 	if err != nil {
-		return authz.Process{}, Component{}, kernel.ErrNotFound
+		return authz.Process{}, Component{}, err
 	}
 	c, err := h.Components.GetIn(r.Context(), p.Ref(), id)
 	if err != nil {

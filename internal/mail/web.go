@@ -6,11 +6,9 @@ import (
 	"io/fs"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/arengo/arengo/internal/db"
-	"github.com/arengo/arengo/internal/kernel"
 	"github.com/arengo/arengo/internal/web"
 )
 
@@ -51,9 +49,9 @@ func (v *Viewer) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (v *Viewer) show(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id")
 	if err != nil {
-		return kernel.ErrNotFound
+		return err
 	}
 	m, err := Get(r.Context(), v.DB, id)
 	if err != nil {

@@ -46,14 +46,6 @@ func ReportURL(ref Ref) string {
 	return "/moderation/report?" + url.Values{"type": {ref.Type}, "id": {strconv.FormatInt(ref.ID, 10)}}.Encode()
 }
 
-func viewerID(r *http.Request) (int64, error) {
-	v := web.ViewerFrom(r.Context())
-	if v == nil {
-		return 0, kernel.ErrUnauthenticated
-	}
-	return v.ID, nil
-}
-
 // reportPage is what report.html shows.
 type reportPage struct {
 	Ref     Ref
@@ -63,7 +55,7 @@ type reportPage struct {
 }
 
 func (h *Web) reportTarget(r *http.Request, typ, idText string) (reportPage, error) {
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return reportPage{}, err
 	}
@@ -106,7 +98,7 @@ func (h *Web) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	uid, _ := viewerID(r)
+	uid, _ := web.ViewerID(r)
 	hidden, err := h.Svc.Report(r.Context(), uid, ReportInput{Ref: p.Ref, Reason: f.Get("reason"), Details: f.Raw("details")})
 	if err != nil {
 		if h.S.Fail(r, f, err) {
@@ -134,7 +126,7 @@ type queuePage struct {
 }
 
 func (h *Web) queue(w http.ResponseWriter, r *http.Request) error {
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return err
 	}
@@ -142,9 +134,9 @@ func (h *Web) queue(w http.ResponseWriter, r *http.Request) error {
 	f.State = f.validState()
 	base := "/moderation"
 	if st := r.PathValue("space_type"); st != "" {
-		id, err := strconv.ParseInt(r.PathValue("space_id"), 10, 64)
-		if err != nil || id <= 0 {
-			return kernel.ErrNotFound
+		id, err := web.PathID(r, "space_id")
+		if err != nil {
+			return err
 		}
 		f.SpaceType, f.SpaceID = st, id
 		base = "/moderation/spaces/" + url.PathEscape(st) + "/" + strconv.FormatInt(id, 10)
@@ -166,13 +158,13 @@ type itemPage struct {
 }
 
 func (h *Web) loadItem(r *http.Request) (Item, error) {
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return Item{}, err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return Item{}, kernel.ErrNotFound
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return Item{}, err
 	}
 	return h.Svc.Item(r.Context(), uid, id)
 }
@@ -192,13 +184,13 @@ func (h *Web) decide(w http.ResponseWriter, r *http.Request, flash string, do fu
 	if err != nil {
 		return err
 	}
-	uid, err := viewerID(r)
+	uid, err := web.ViewerID(r)
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return kernel.ErrNotFound
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
 	}
 	if err := do(uid, id, f); err != nil {
 		if h.S.Fail(r, f, err) {

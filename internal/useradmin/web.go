@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/arengo/arengo/internal/kernel"
 	"github.com/arengo/arengo/internal/web"
 )
 
@@ -75,9 +74,9 @@ func (h *Web) list(w http.ResponseWriter, r *http.Request) error {
 func (h *Web) setAdmin(admin bool) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v := web.ViewerFrom(r.Context())
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		id, err := web.PathID(r, "id")
 		if err != nil {
-			return kernel.ErrNotFound
+			return err
 		}
 		f, err := web.ParseForm(r)
 		if err != nil {

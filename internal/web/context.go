@@ -2,9 +2,13 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/arengo/arengo/internal/kernel"
 )
 
 // Viewer is who is looking at the page: the signed-in participant, if any.
@@ -83,4 +87,23 @@ func (s *Server) ClientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// ViewerID returns the signed-in participant's ID, or an error wrapping
+// kernel.ErrUnauthenticated (a GET is then redirected to the login page).
+func ViewerID(r *http.Request) (int64, error) {
+	if v := ViewerFrom(r.Context()); v != nil {
+		return v.ID, nil
+	}
+	return 0, kernel.ErrUnauthenticated
+}
+
+// PathID parses the route wildcard name as a positive ID; anything else is
+// a page that does not exist (an error wrapping kernel.ErrNotFound).
+func PathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("bad %s %q: %w", name, r.PathValue(name), kernel.ErrNotFound)
+	}
+	return id, nil
 }

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/arengo/arengo/internal/kernel"
 )
 
 // Behind a proxy, only the address the proxy appended counts: a client
@@ -33,5 +36,27 @@ func TestClientIPTrustsOnlyTheProxysEntry(t *testing.T) {
 		if got := s.ClientIP(r); got != c.want {
 			t.Errorf("%s: ClientIP = %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+func TestPathIDAndViewerID(t *testing.T) {
+	for value, ok := range map[string]bool{"42": true, "0": false, "-3": false, "abc": false, "": false, "99999999999999999999": false} {
+		r := httptest.NewRequest(http.MethodGet, "/x", nil)
+		r.SetPathValue("id", value)
+		id, err := PathID(r, "id")
+		if ok && (err != nil || id != 42) {
+			t.Errorf("%q: %d %v", value, id, err)
+		}
+		if !ok && !errors.Is(err, kernel.ErrNotFound) {
+			t.Errorf("%q: want not found, got %d %v", value, id, err)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/x", nil)
+	if _, err := ViewerID(r); !errors.Is(err, kernel.ErrUnauthenticated) {
+		t.Errorf("anonymous: %v", err)
+	}
+	r = r.WithContext(WithViewer(r.Context(), &Viewer{ID: 7}))
+	if id, err := ViewerID(r); id != 7 || err != nil {
+		t.Errorf("viewer: %d %v", id, err)
 	}
 }

@@ -120,7 +120,7 @@ func (h *handlers) deleteAttachment(w http.ResponseWriter, r *http.Request, v co
 	if _, err := web.ParseForm(r); err != nil {
 		return err
 	}
-	id, err := pathID(r, "attachment")
+	id, err := web.PathID(r, "attachment")
 	if err != nil {
 		return err
 	}

@@ -60,14 +60,6 @@ func pageParam(q url.Values) int {
 	return min(max(page, 1), maxPage)
 }
 
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, kernel.ErrNotFound
-	}
-	return id, nil
-}
-
 func isNotFound(err error) bool { return errors.Is(err, kernel.ErrNotFound) }
 
 // base is what every page of the tool knows: its component, process, URLs

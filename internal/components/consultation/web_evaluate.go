@@ -89,7 +89,7 @@ func (h *handlers) replyForm(w http.ResponseWriter, r *http.Request, v component
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "observation")
+	id, err := web.PathID(r, "observation")
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (h *handlers) saveReply(w http.ResponseWriter, r *http.Request, v component
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "observation")
+	id, err := web.PathID(r, "observation")
 	if err != nil {
 		return err
 	}

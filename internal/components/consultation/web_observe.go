@@ -33,7 +33,7 @@ func (h *handlers) observePage(r *http.Request, b base, p *Paragraph) observePag
 }
 
 func (h *handlers) paragraphFor(r *http.Request, v component.View) (*Paragraph, error) {
-	id, err := pathID(r, "paragraph")
+	id, err := web.PathID(r, "paragraph")
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (h *handlers) ownObservation(r *http.Request, v component.View) (*Observati
 	if err != nil {
 		return nil, 0, err
 	}
-	id, err := pathID(r, "observation")
+	id, err := web.PathID(r, "observation")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -237,7 +237,7 @@ func (h *handlers) withdraw(w http.ResponseWriter, r *http.Request, v component.
 // attachment serves an observation's PDF as a download that the browser
 // neither sniffs nor renders in the site's origin.
 func (h *handlers) attachment(w http.ResponseWriter, r *http.Request, v component.View) error {
-	id, err := pathID(r, "observation")
+	id, err := web.PathID(r, "observation")
 	if err != nil {
 		return err
 	}

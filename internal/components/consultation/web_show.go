@@ -29,7 +29,7 @@ type showPage struct {
 }
 
 func (h *handlers) show(w http.ResponseWriter, r *http.Request, v component.View) error {
-	id, err := pathID(r, "observation")
+	id, err := web.PathID(r, "observation")
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (h *handlers) supportAction(w http.ResponseWriter, r *http.Request, v compo
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "observation")
+	id, err := web.PathID(r, "observation")
 	if err != nil {
 		return err
 	}

@@ -127,9 +127,9 @@ type reviewData struct {
 }
 
 func (h *Web) reviewPage(w http.ResponseWriter, r *http.Request, f *web.Form) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id")
 	if err != nil {
-		return kernel.ErrNotFound
+		return err
 	}
 	req, err := h.Svc.Get(r.Context(), id)
 	if err != nil {
@@ -155,9 +155,9 @@ func (h *Web) review(w http.ResponseWriter, r *http.Request) error { return h.re
 
 func (h *Web) decide(w http.ResponseWriter, r *http.Request) error {
 	v := web.ViewerFrom(r.Context())
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id")
 	if err != nil {
-		return kernel.ErrNotFound
+		return err
 	}
 	f, err := web.ParseForm(r)
 	if err != nil {

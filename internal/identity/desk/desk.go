@@ -119,9 +119,9 @@ type personData struct {
 }
 
 func (h *Web) loadPerson(r *http.Request) (Person, error) {
-	id, err := strconv.ParseInt(r.PathValue("userID"), 10, 64)
+	id, err := web.PathID(r, "userID")
 	if err != nil {
-		return Person{}, kernel.ErrNotFound
+		return Person{}, err
 	}
 	p := Person{ID: id}
 	err = h.DB.R().QueryRowContext(r.Context(), `SELECT u.nickname, COALESCE(u.email, ''), i.user_id IS NOT NULL

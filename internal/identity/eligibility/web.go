@@ -61,10 +61,13 @@ func (h *Web) load(r *http.Request) (authz.Process, component.Component, error) 
 	if v == nil {
 		return authz.Process{}, component.Component{}, kernel.ErrUnauthenticated
 	}
-	pid, err1 := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	cid, err2 := strconv.ParseInt(r.PathValue("componentID"), 10, 64)
-	if err1 != nil || err2 != nil {
-		return authz.Process{}, component.Component{}, kernel.ErrNotFound
+	pid, err := web.PathID(r, "id")
+	if err != nil {
+		return authz.Process{}, component.Component{}, err
+	}
+	cid, err := web.PathID(r, "componentID")
+	if err != nil {
+		return authz.Process{}, component.Component{}, err
 	}
 	p, err := authz.LoadProcess(r.Context(), h.DB.R(), pid)
 	if err != nil {

@@ -111,7 +111,7 @@ func (h *Handlers) adminPhaseLoad(r *http.Request) (Process, Phase, error) {
 	if err != nil {
 		return Process{}, Phase{}, err
 	}
-	phaseID, err := pathID(r, "phase")
+	phaseID, err := web.PathID(r, "phase")
 	if err != nil {
 		return Process{}, Phase{}, err
 	}

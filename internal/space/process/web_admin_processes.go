@@ -107,7 +107,7 @@ func (h *Handlers) adminProcessCreate(w http.ResponseWriter, r *http.Request) er
 }
 
 func (h *Handlers) adminProcessRedirect(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (h *Handlers) adminProcessRedirect(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *Handlers) adminProcess(r *http.Request) (Process, error) {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return Process{}, err
 	}

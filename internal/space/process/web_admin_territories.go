@@ -85,7 +85,7 @@ func (h *Handlers) adminTerritoryCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *Handlers) adminTerritoryEdit(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (h *Handlers) adminTerritoryEdit(w http.ResponseWriter, r *http.Request) er
 }
 
 func (h *Handlers) adminTerritoryUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

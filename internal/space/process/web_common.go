@@ -16,14 +16,6 @@ const (
 	dateTimeLayout = "2006-01-02T15:04"
 )
 
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("process: bad %s %q: %w", name, r.PathValue(name), kernel.ErrNotFound)
-	}
-	return id, nil
-}
-
 // textFrom reads the per-language fields <field>_it, <field>_en. Markdown
 // bodies keep their whitespace (raw); single-line fields are trimmed.
 func textFrom(f *web.Form, field string, raw bool) kernel.Text {
@@ -114,7 +106,7 @@ func (h *Handlers) requireManage(next web.HandlerFunc) web.HandlerFunc {
 		if web.ViewerFrom(r.Context()) == nil {
 			return kernel.ErrUnauthenticated
 		}
-		id, err := pathID(r, "id")
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}

@@ -45,9 +45,9 @@ type listData struct {
 
 // process loads the process named in the URL after checking the viewer may manage it.
 func (h *Web) process(r *http.Request) (authz.Process, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id")
 	if err != nil {
-		return authz.Process{}, kernel.ErrNotFound
+		return authz.Process{}, err
 	}
 	var uid int64
 	if v := web.ViewerFrom(r.Context()); v != nil {
@@ -111,9 +111,9 @@ func (h *Web) revoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("roleID"), 10, 64)
+	id, err := web.PathID(r, "roleID")
 	if err != nil {
-		return kernel.ErrNotFound
+		return err
 	}
 	if err := h.Roles.Revoke(r.Context(), p.Ref(), id); err != nil {
 		return err
