@@ -77,6 +77,15 @@ func (h *Handlers) adminPhaseCreate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	return h.submitPhase(w, r, p, "process.flash.phase_added",
+		func(in PhaseInput) error { _, err := h.Svc.AddPhase(r.Context(), p.ID, in); return err },
+		func(f *web.Form) error { return h.renderPhases(w, r, p, f, nil) })
+}
+
+// submitPhase parses a phase form and saves it with save. Date parsing and
+// the service's rules are reported together, on the form rendered by
+// rerender; success goes back to the phases list with flash.
+func (h *Handlers) submitPhase(w http.ResponseWriter, r *http.Request, p Process, flash string, save func(PhaseInput) error, rerender func(*web.Form) error) error {
 	f, err := web.ParseForm(r)
 	if err != nil {
 		return err
@@ -84,18 +93,18 @@ func (h *Handlers) adminPhaseCreate(w http.ResponseWriter, r *http.Request) erro
 	v := &kernel.Validator{}
 	in := h.phaseInput(f, v)
 	if err = v.Err(); err == nil {
-		_, err = h.Svc.AddPhase(r.Context(), p.ID, in)
+		err = save(in)
 	} else {
 		in.Validate(v)
 		err = v.Err()
 	}
 	if err != nil {
 		if h.S.Fail(r, f, err) {
-			return h.renderPhases(w, r, p, f, nil)
+			return rerender(f)
 		}
 		return err
 	}
-	h.S.SetFlash(w, "process.flash.phase_added")
+	h.S.SetFlash(w, flash)
 	return web.Redirect(w, r, "/admin/processes/"+strconv.FormatInt(p.ID, 10)+"/phases")
 }
 
@@ -142,26 +151,9 @@ func (h *Handlers) adminPhaseUpdate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	f, err := web.ParseForm(r)
-	if err != nil {
-		return err
-	}
-	v := &kernel.Validator{}
-	in := h.phaseInput(f, v)
-	if err = v.Err(); err == nil {
-		_, err = h.Svc.UpdatePhase(r.Context(), p.ID, ph.ID, in)
-	} else {
-		in.Validate(v)
-		err = v.Err()
-	}
-	if err != nil {
-		if h.S.Fail(r, f, err) {
-			return h.renderPhaseForm(w, r, p, ph, f)
-		}
-		return err
-	}
-	h.S.SetFlash(w, "process.flash.phase_saved")
-	return web.Redirect(w, r, "/admin/processes/"+strconv.FormatInt(p.ID, 10)+"/phases")
+	return h.submitPhase(w, r, p, "process.flash.phase_saved",
+		func(in PhaseInput) error { _, err := h.Svc.UpdatePhase(r.Context(), p.ID, ph.ID, in); return err },
+		func(f *web.Form) error { return h.renderPhaseForm(w, r, p, ph, f) })
 }
 
 func (h *Handlers) adminPhaseDelete(w http.ResponseWriter, r *http.Request) error {
